@@ -1,0 +1,31 @@
+# The two set-up commands (README): `make run` serves the portal, `make test` runs every test.
+.PHONY: run test lint typecheck bootstrap browser messages bench
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+run: bootstrap
+	.venv/bin/python scripts/stack.py run
+
+test: bootstrap browser
+	.venv/bin/python scripts/stack.py test $(ARGS)
+
+# Browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
+browser:
+	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; } || \
+	  { echo "install Debian's chromium and fonts-noto-cjk (apt-get install chromium fonts-noto-cjk)"; exit 1; }
+
+lint: bootstrap
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/python scripts/stack.py shell check
+
+typecheck: bootstrap
+	.venv/bin/mypy .
+
+messages: bootstrap
+	cd . && .venv/bin/python manage.py compilemessages -l en --ignore=.venv
+
+bench: bootstrap
+	.venv/bin/python scripts/stack.py shell shell -c "import runpy; runpy.run_path('bench/import_persons.py', run_name='__main__')"

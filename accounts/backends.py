@@ -1,0 +1,49 @@
+"""Sign-in: one backend for residents (identity number) and staff (username), password plus a
+one-time code. django-axes sits before it and counts every failure per login."""
+
+from typing import Any
+
+from django.contrib.auth.backends import ModelBackend
+from django.http import HttpRequest
+from django_otp import match_token
+
+from accounts.identity import id_number_problem, normalize_id_number
+from accounts.models import User
+from accounts.selectors import user_get_by_login
+
+
+def axes_username(request: HttpRequest, credentials: dict[str, Any]) -> str:
+    """The lockout key: identity numbers normalised, so `x` and `X` count as one login."""
+    login = str((credentials or {}).get("username") or "").strip()
+    return normalize_id_number(login) if id_number_problem(login) is None else login
+
+
+class LoginBackend(ModelBackend):
+    def authenticate(  # type: ignore[override]
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        otp: str | None = None,
+        **kwargs: Any,
+    ) -> User | None:
+        if not username or not password:
+            return None
+        user = user_get_by_login(login=username)
+        if user is None:
+            User().set_password(password)  # same work as a real check: no timing oracle
+            return None
+        if not user.check_password(password) or not self.user_can_authenticate(user):
+            return None
+        if otp is None:
+            # Only the staff OTP login forms (admin, counter) call without a code and verify the
+            # code themselves; a resident never signs in without one.
+            return None if user.is_resident and not user.is_superuser else user
+        device = match_token(user, otp.strip())
+        if device is None:
+            return None
+        if not getattr(device, "confirmed", True):
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+        user.otp_device = device  # type: ignore[attr-defined]
+        return user

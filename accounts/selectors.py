@@ -1,0 +1,44 @@
+"""Reads of the accounts app. Selectors that take a viewer return only what that viewer may see."""
+
+from django.db.models import Q, QuerySet
+
+from accounts.models import Person, PersonalAccount, Role, User
+from portal.core import crypto
+
+
+def person_get_by_id_number(*, id_number: str) -> Person | None:
+    """Looks a normalised identity number up through its keyed hash (the column is ciphertext)."""
+    return (
+        Person.objects.select_related("region__province")
+        .filter(id_hash=crypto.lookup_hash(id_number))
+        .first()
+    )
+
+
+def person_get_by_card(*, card_number: str) -> Person | None:
+    return Person.objects.select_related("region__province").filter(card_number=card_number).first()
+
+
+def person_list_for_staff(*, staff: User) -> QuerySet[Person]:
+    """Bureau staff see the persons of their own pooling region only; superusers see all."""
+    qs = Person.objects.select_related("region__province")
+    if staff.is_superuser:
+        return qs
+    if staff.role == Role.BUREAU and staff.region_id is not None:
+        return qs.filter(region_id=staff.region_id)
+    return qs.none()
+
+
+def account_get_for_person(*, person: Person) -> PersonalAccount | None:
+    return PersonalAccount.objects.filter(person=person).first()
+
+
+def user_get_by_login(*, login: str) -> User | None:
+    """A login is a resident's identity number (any accepted spelling) or a staff username."""
+    from accounts.identity import id_number_problem, normalize_id_number
+
+    if id_number_problem(login) is None:
+        person = person_get_by_id_number(id_number=normalize_id_number(login))
+        return User.objects.filter(person=person).first() if person else None
+    staff = Q(role__in=[Role.BUREAU, Role.HOSPITAL, Role.PHARMACY]) | Q(is_superuser=True)
+    return User.objects.filter(staff, username=login.strip()).first()

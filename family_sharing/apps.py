@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class FamilySharingConfig(AppConfig):
+    name = "family_sharing"
+    verbose_name = "家庭共济"

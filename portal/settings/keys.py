@@ -1,0 +1,33 @@
+"""Generates development keys into the git-ignored .local/ folder the first time they are needed.
+
+Only the local and test settings call this; production settings require every key from the
+environment and refuse to start without them."""
+
+import base64
+import os
+import secrets
+from pathlib import Path
+
+LOCAL_DIR = Path(__file__).resolve().parent.parent.parent / ".local"
+KEYS_FILE = LOCAL_DIR / "dev-keys.env"
+
+
+def _new_keys() -> dict[str, str]:
+    return {
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "FIELD_ENCRYPTION_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        "ID_HASH_KEY": secrets.token_urlsafe(32),
+    }
+
+
+def ensure_local_keys() -> None:
+    """Put SECRET_KEY, FIELD_ENCRYPTION_KEY and ID_HASH_KEY into os.environ unless already set."""
+    LOCAL_DIR.mkdir(exist_ok=True)
+    if not KEYS_FILE.exists():
+        fd = os.open(KEYS_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.writelines(f"{k}={v}\n" for k, v in _new_keys().items())
+    for line in KEYS_FILE.read_text().splitlines():
+        key, _, value = line.partition("=")
+        if key:
+            os.environ.setdefault(key, value)

@@ -1,0 +1,12 @@
+"""Local development: plain HTTP on 127.0.0.1; missing keys are generated once into .local/."""
+
+from portal.settings.keys import ensure_local_keys
+
+ensure_local_keys()
+
+from portal.settings.base import *  # noqa: E402, F403
+from portal.settings.base import env  # noqa: E402
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+WHITENOISE_USE_FINDERS = True
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405

