@@ -1,5 +1,5 @@
 # The two set-up commands (README): `make run` serves the portal, `make test` runs every test.
-.PHONY: run test lint typecheck bootstrap browser messages bench
+.PHONY: run test lint typecheck bootstrap browser messages bench demo-code
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -29,3 +29,6 @@ messages: bootstrap
 
 bench: bootstrap
 	.venv/bin/python scripts/stack.py shell shell -c "import runpy; runpy.run_path('bench/import_persons.py', run_name='__main__')"
+
+demo-code: bootstrap
+	.venv/bin/python manage.py demo_code

@@ -125,7 +125,9 @@ class Person(models.Model):
     last_certified_on = models.DateField("最近一次资格认证", null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords(excluded_fields=["id_hash", "phone_hash"])
+    # History keeps who changed what and when; the numbers themselves stay out of it (phone_hash
+    # still shows that a phone number changed).
+    history = HistoricalRecords(excluded_fields=["id_number", "id_hash", "phone"])
 
     class Meta:
         verbose_name = verbose_name_plural = "参保人"
@@ -308,3 +310,21 @@ class PersonViewLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.staff} → {self.person}"
+
+
+class Message(models.Model):
+    """An in-app message to a person (站内消息). SMS copies go through the pluggable sender."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="messages", verbose_name="收件人")
+    subject = models.CharField("标题", max_length=100)
+    body = models.TextField("内容")
+    created_at = models.DateTimeField("时间", auto_now_add=True)
+    read_at = models.DateTimeField("已读时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "站内消息"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["person", "-created_at"], name="message_person_time")]
+
+    def __str__(self) -> str:
+        return self.subject

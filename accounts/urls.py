@@ -1,2 +1,15 @@
+"""Resident pages (API.md section 6), mounted at the site root."""
+
+from django.urls import path
+
+from accounts import views
+
 app_name = "accounts"
-urlpatterns: list = []
+
+urlpatterns = [
+    path("register/", views.register, name="register"),
+    path("register/authenticator/", views.register_authenticator, name="register-authenticator"),
+    path("login/", views.login, name="login"),
+    path("logout/", views.logout, name="logout"),
+    path("me/", views.me, name="me"),
+]

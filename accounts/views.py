@@ -1,14 +1,229 @@
-from django.http import HttpRequest, JsonResponse
+"""Resident pages (API.md section 6): register, enrol an authenticator, sign in and out, 我的.
+
+Views stay thin: a form checks the shape, one service or selector does the work, a template renders.
+`lockout_response` is django-axes' AXES_LOCKOUT_CALLABLE for every login surface."""
+
+import base64
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import qrcode
+from django.contrib import messages
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import logout as auth_logout
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.html import escape
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
+from django_otp import login as otp_login
+from qrcode.image.svg import SvgPathImage
+
+from accounts.errors import AccountsError
+from accounts.forms import AuthenticatorForm, RegisterForm, ResidentLoginForm
+from accounts.models import Person, Role, User
+from accounts.selectors import account_get_for_person
+from accounts.services import resident_confirm_totp, resident_register, resident_totp_device
+from portal.core.errors import THROTTLED, ApplicationError
+
+# The user id of a registration whose authenticator is not yet confirmed (not signed in).
+REGISTRATION_SESSION_KEY = "registration_user_id"
+
+SEX_TEXT = {"male": _("男"), "female": _("女")}
+INSURANCE_TYPE_TEXT = {
+    "employee": _("职工医保（职工基本医疗保险）"),
+    "resident": _("城乡居民医保（城乡居民基本医疗保险）"),
+    "none": _("未参加基本医疗保险"),
+}
+STATUS_TEXT = {
+    "normal": (_("正常"), _("您的医保可以正常使用，看病买药按规定报销。")),
+    "arrears": (
+        _("欠费"),
+        _("还有应缴的医保费没有缴足。缴清以前，医保卡暂时不能结算；缴清后会自动恢复。"),
+    ),
+    "interrupted": (
+        _("中断"),
+        _("最近连续3个月没有缴费记录，医保待遇暂停。恢复缴费后可以继续使用。"),
+    ),
+    "terminated": (
+        _("终止"),
+        _("医保关系已经终止，例如已经转出本地或不再参保。有疑问请到医保经办窗口咨询。"),
+    ),
+}
+
+
+def safe_next(request: HttpRequest, fallback: str) -> str:
+    """The `next` the visitor came from when it stays on this site, else `fallback`."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
+def otp_verified(user: object) -> bool:
+    """True when django-otp's middleware says this session passed a one-time code."""
+    is_verified = getattr(user, "is_verified", None)
+    return bool(is_verified and is_verified())
+
+
+def resident_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A resident whose session passed the one-time code; staff and others get 403."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if not user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not isinstance(user, User) or user.role != Role.RESIDENT or user.person_id is None:
+            raise PermissionDenied
+        if not otp_verified(user):
+            return redirect_to_login(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _own_person(request: HttpRequest) -> Person:
+    user = request.user
+    if not isinstance(user, User) or user.person is None:
+        raise PermissionDenied
+    return user.person
+
+
+@never_cache
+@sensitive_post_parameters("password", "password_confirm")
+@require_http_methods(["GET", "POST"])
+def register(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        form = RegisterForm(request.POST)
+        if form.is_valid():
+            try:
+                registration = resident_register(**form.registration_input())
+            except ApplicationError as error:
+                form.add_application_error(error)
+            else:
+                request.session[REGISTRATION_SESSION_KEY] = registration.user.pk
+                return redirect("accounts:register-authenticator")
+    else:
+        form = RegisterForm()
+    already = AccountsError.ALREADY_REGISTERED.value in form.error_codes()
+    return render(request, "accounts/register.html", {"form": form, "already_registered": already})
+
+
+def _qr_svg(uri: str) -> SafeString:
+    """The provisioning URI as an inline SVG QR code (generated here, nothing user-typed in it)."""
+    svg = qrcode.make(uri, image_factory=SvgPathImage, border=4).to_string(encoding="unicode")
+    label = escape(gettext("身份验证器二维码"))
+    return mark_safe(svg.replace("<svg ", f'<svg role="img" aria-label="{label}" focusable="false" ', 1))  # noqa: S308
+
+
+def _grouped(secret: str) -> str:
+    return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def register_authenticator(request: HttpRequest) -> HttpResponse:
+    user_id = request.session.get(REGISTRATION_SESSION_KEY)
+    user = User.objects.filter(pk=user_id, role=Role.RESIDENT).first() if user_id else None
+    device = resident_totp_device(user=user) if user else None
+    if user is None or device is None or device.confirmed:
+        request.session.pop(REGISTRATION_SESSION_KEY, None)
+        return redirect("accounts:login" if device else "accounts:register")
+    if request.method == "POST":
+        form = AuthenticatorForm(request.POST)
+        if form.is_valid():
+            try:
+                resident_confirm_totp(user=user, token=form.cleaned_data["otp"])
+            except ApplicationError as error:
+                form.add_application_error(error)
+            else:
+                request.session.pop(REGISTRATION_SESSION_KEY, None)
+                messages.success(
+                    request, gettext("身份验证器已开通，注册完成。请用身份证号、密码和动态验证码登录。")
+                )
+                return redirect("accounts:login")
+    else:
+        form = AuthenticatorForm()
+    context = {
+        "form": form,
+        "qr_svg": _qr_svg(device.config_url),
+        "secret": _grouped(base64.b32encode(device.bin_key).decode("ascii").rstrip("=")),
+    }
+    return render(request, "accounts/register_authenticator.html", context)
+
+
+@never_cache
+@sensitive_post_parameters("password", "otp")
+@require_http_methods(["GET", "POST"])
+def login(request: HttpRequest) -> HttpResponse:
+    status = 200
+    if request.method == "POST":
+        form = ResidentLoginForm(request, request.POST)
+        if form.is_valid() and form.user is not None:
+            user = form.user
+            auth_login(request, user)
+            otp_login(request, user.otp_device)  # type: ignore[attr-defined]
+            return HttpResponseRedirect(safe_next(request, "/me/"))
+        if form.locked_out:
+            status = THROTTLED
+    else:
+        form = ResidentLoginForm(request)
+    context = {"form": form, "next": safe_next(request, "")}
+    return render(request, "accounts/login.html", context, status=status)
+
+
+@require_POST
+def logout(request: HttpRequest) -> HttpResponse:
+    auth_logout(request)
+    return HttpResponseRedirect(safe_next(request, "/"))
+
+
+@never_cache
+@resident_required
+def me(request: HttpRequest) -> HttpResponse:
+    person = _own_person(request)
+    status_label, status_meaning = STATUS_TEXT[person.status]
+    context = {
+        "person": person,
+        "account": account_get_for_person(person=person),
+        "sex_text": SEX_TEXT.get(person.sex, ""),
+        "insurance_type_text": INSURANCE_TYPE_TEXT.get(person.insurance_type, ""),
+        "status_label": status_label,
+        "status_meaning": status_meaning,
+    }
+    return render(request, "accounts/me.html", context)
 
 
 def lockout_response(
-    request: HttpRequest, credentials: dict | None = None, *args: object, **kwargs: object
-) -> JsonResponse:
-    from accounts.errors import AccountsError
+    request: HttpRequest,
+    original_response: HttpResponse | None = None,
+    credentials: dict | None = None,
+    *args: object,
+    **kwargs: object,
+) -> HttpResponse:
+    """django-axes' answer to a locked login: the API's JSON error body, or a page in Chinese.
 
-    body = {
-        "error": AccountsError.LOCKED_OUT.value,
-        "message": AccountsError.LOCKED_OUT.message,
-        "details": [],
-    }
-    return JsonResponse(body, status=429, headers={"Retry-After": "900"})
+    A sign-in page that already rendered its own 429 (the form with the `locked_out` reason beside
+    it) is kept as it is."""
+    error = ApplicationError.of(THROTTLED, AccountsError.LOCKED_OUT)
+    headers = {"Retry-After": "900"}
+    if request.path.startswith("/api/"):
+        return JsonResponse(error.as_dict(), status=THROTTLED, headers=headers)
+    if isinstance(original_response, HttpResponse) and original_response.status_code == THROTTLED:
+        original_response.headers.setdefault("Retry-After", "900")
+        return original_response
+    context = {"code": error.code, "message": gettext(AccountsError.LOCKED_OUT.message)}
+    response = render(request, "accounts/locked_out.html", context, status=THROTTLED)
+    response["Retry-After"] = headers["Retry-After"]
+    return response

@@ -1,9 +1,31 @@
 """The admin is django-otp's OTPAdminSite: a password and a one-time code for every staff login."""
 
-from django_otp.admin import OTPAdminSite
+from typing import Any
+
+from django import forms
+from django_otp import match_token
+from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
+
+
+class StaffOtpMixin:
+    """Staff type the code; they do not pick a device first. When no device is chosen, the code is
+    tried against each of the member's devices (django-otp's own `match_token`)."""
+
+    def _verify_token(self, user: Any, token: str, device: Any = None) -> Any:
+        if device is not None:
+            return super()._verify_token(user, token, device)  # type: ignore[misc]
+        matched = match_token(user, token)
+        if matched is None:
+            raise forms.ValidationError(self.otp_error_messages["invalid_token"], code="invalid_token")  # type: ignore[attr-defined]
+        return matched
+
+
+class StaffOtpAdminAuthenticationForm(StaffOtpMixin, OTPAdminAuthenticationForm):
+    pass
 
 
 class PortalAdminSite(OTPAdminSite):
     site_header = "医保家庭共济 · 经办管理"
     site_title = "医保家庭共济经办"
     index_title = "经办业务"
+    login_form = StaffOtpAdminAuthenticationForm

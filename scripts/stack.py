@@ -96,8 +96,13 @@ def manage(env: dict[str, str], *args: str) -> None:
     subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=env, check=True)
 
 
+def _stop_on_term(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run() -> int:
     port = os.environ.get("PORT", "8000")
+    signal.signal(signal.SIGTERM, _stop_on_term)
     with services() as env:
         env.setdefault("STAFF_PASSWORD", "Demo-Staff-2026")
         manage(env, "migrate", "--noinput", "-v", "0")

@@ -4,6 +4,7 @@ import datetime as dt
 import itertools
 
 import factory
+from factory.django import DjangoModelFactory
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from stdnum.cn import ric
@@ -32,7 +33,7 @@ def make_id_number(
     return body + ric.calc_check_digit(body + "0")
 
 
-class ProvinceFactory(factory.django_db.DjangoModelFactory):
+class ProvinceFactory(DjangoModelFactory):
     class Meta:
         model = Province
         django_get_or_create = ("code",)
@@ -41,7 +42,7 @@ class ProvinceFactory(factory.django_db.DjangoModelFactory):
     name = "北京市"
 
 
-class RegionFactory(factory.django_db.DjangoModelFactory):
+class RegionFactory(DjangoModelFactory):
     class Meta:
         model = PoolingRegion
         django_get_or_create = ("code",)
@@ -52,7 +53,7 @@ class RegionFactory(factory.django_db.DjangoModelFactory):
     province = factory.SubFactory(ProvinceFactory)
 
 
-class InstitutionFactory(factory.django_db.DjangoModelFactory):
+class InstitutionFactory(DjangoModelFactory):
     class Meta:
         model = Institution
         django_get_or_create = ("code",)
@@ -63,7 +64,7 @@ class InstitutionFactory(factory.django_db.DjangoModelFactory):
     kind = "hospital"
 
 
-class PersonFactory(factory.django_db.DjangoModelFactory):
+class PersonFactory(DjangoModelFactory):
     class Meta:
         model = Person
 
@@ -84,11 +85,12 @@ class PersonFactory(factory.django_db.DjangoModelFactory):
     status = "normal"
 
 
-class AccountFactory(factory.django_db.DjangoModelFactory):
+class AccountFactory(DjangoModelFactory):
     """A personal account whose opening balance is explained by one credit entry."""
 
     class Meta:
         model = PersonalAccount
+        skip_postgeneration_save = True
 
     person = factory.SubFactory(PersonFactory)
     balance_fen = 100_000
@@ -105,7 +107,7 @@ class AccountFactory(factory.django_db.DjangoModelFactory):
             )
 
 
-class ResidentFactory(factory.django_db.DjangoModelFactory):
+class ResidentFactory(DjangoModelFactory):
     """A registered resident with a confirmed TOTP device (`user.totp` is the device)."""
 
     class Meta:
@@ -123,7 +125,7 @@ class ResidentFactory(factory.django_db.DjangoModelFactory):
             obj.totp = TOTPDevice.objects.create(user=obj, name="身份验证器", confirmed=True)  # type: ignore[attr-defined]
 
 
-class StaffFactory(factory.django_db.DjangoModelFactory):
+class StaffFactory(DjangoModelFactory):
     """A staff user with a static OTP token `123456` (django-otp's addstatictoken equivalent)."""
 
     class Meta:

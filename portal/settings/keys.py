@@ -21,8 +21,11 @@ def _new_keys() -> dict[str, str]:
 
 
 def ensure_local_keys() -> None:
-    """Put SECRET_KEY, FIELD_ENCRYPTION_KEY and ID_HASH_KEY into os.environ unless already set."""
+    """Put SECRET_KEY, FIELD_ENCRYPTION_KEY and ID_HASH_KEY into os.environ unless already set, and
+    point DATABASE_URL / REDIS_URL at the embedded servers that `make run` starts under .local/."""
     LOCAL_DIR.mkdir(exist_ok=True)
+    os.environ.setdefault("DATABASE_URL", f"postgresql://postgres:@/portal?host={LOCAL_DIR / 'pg'}")
+    os.environ.setdefault("REDIS_URL", f"unix://{LOCAL_DIR / 'redis' / 'redis.sock'}")
     if not KEYS_FILE.exists():
         fd = os.open(KEYS_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as out:

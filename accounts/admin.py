@@ -1,0 +1,166 @@
+"""Bureau staff's admin (behind django-otp's OTPAdminSite). Numbers are shown masked only; every
+open of a person's detail is recorded; bureau staff see their own pooling region only."""
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from simple_history.admin import SimpleHistoryAdmin
+
+from accounts.identity import id_number_problem, normalize_card_number, normalize_id_number
+from accounts.models import (
+    AccountEntry,
+    Employer,
+    Institution,
+    Person,
+    PersonalAccount,
+    PersonViewLog,
+    PoolingRegion,
+    Province,
+    RelationCode,
+    User,
+)
+from accounts.selectors import person_list_for_staff
+from accounts.services import person_view_record
+from portal.core import crypto
+from portal.core.masking import mask_card, mask_name
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records that only the system writes (ledger, audit logs)."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Province)
+class ProvinceAdmin(admin.ModelAdmin):
+    list_display = ["code", "name"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(PoolingRegion)
+class PoolingRegionAdmin(SimpleHistoryAdmin):
+    list_display = ["code", "name", "province", "level", "cross_province_from"]
+    list_filter = ["level", "province"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(Institution)
+class InstitutionAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "kind", "region"]
+    list_filter = ["kind"]
+    search_fields = ["code", "name"]
+    autocomplete_fields = ["region"]
+
+
+@admin.register(Employer)
+class EmployerAdmin(admin.ModelAdmin):
+    list_display = ["uscc", "name"]
+    search_fields = ["uscc", "name"]
+
+
+@admin.register(RelationCode)
+class RelationCodeAdmin(ReadOnlyAdmin):
+    list_display = ["code", "name_zh", "name_en", "kin", "line", "near_relative", "core_family"]
+    list_filter = ["kin", "near_relative", "core_family"]
+
+
+@admin.register(Person)
+class PersonAdmin(SimpleHistoryAdmin):
+    list_display = ["masked_name", "id_number_masked", "masked_card", "region", "insurance_type", "status"]
+    list_filter = ["insurance_type", "status", "is_pensioner"]
+    search_fields = ["name"]
+    search_help_text = "输入完整的身份证号、社会保障卡号或姓名"
+    list_select_related = ["region"]
+    show_full_result_count = False
+    readonly_fields = ["id_number_masked", "phone_masked", "sex", "birth_date", "created_at", "updated_at"]
+    fields = [
+        "name", "id_number_masked", "card_number", "phone_masked", "sex", "birth_date", "region",
+        "insurance_type", "status", "is_pensioner", "last_certified_on", "created_at", "updated_at",
+    ]
+    autocomplete_fields = ["region"]
+
+    @admin.display(description="姓名")
+    def masked_name(self, obj: Person) -> str:
+        return mask_name(obj.name)
+
+    @admin.display(description="社会保障卡号")
+    def masked_card(self, obj: Person) -> str:
+        return mask_card(obj.card_number)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Person]:
+        return person_list_for_staff(staff=request.user)  # type: ignore[arg-type]
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Person], search_term: str
+    ) -> tuple[QuerySet[Person], bool]:
+        term = search_term.strip()
+        if term and id_number_problem(term) is None:
+            return queryset.filter(id_hash=crypto.lookup_hash(normalize_id_number(term))), False
+        card = normalize_card_number(term)
+        if len(card) == 9 and card[0].isalpha() and card[1:].isdigit():
+            return queryset.filter(card_number=card), False
+        return super().get_search_results(request, queryset, search_term)
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        person = self.get_object(request, object_id)
+        if person is not None:
+            person_view_record(staff=request.user, person=person, surface="admin")  # type: ignore[arg-type]
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(PersonalAccount)
+class PersonalAccountAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
+    list_display = ["person", "balance_fen", "updated_at"]
+    list_select_related = ["person"]
+    show_full_result_count = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[PersonalAccount]:
+        persons = person_list_for_staff(staff=request.user)  # type: ignore[arg-type]
+        return super().get_queryset(request).filter(person__in=persons.values("pk"))
+
+
+@admin.register(AccountEntry)
+class AccountEntryAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "account", "kind", "amount_fen", "balance_after_fen", "description"]
+    list_filter = ["kind"]
+    list_select_related = ["account__person"]
+    show_full_result_count = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[AccountEntry]:
+        persons = person_list_for_staff(staff=request.user)  # type: ignore[arg-type]
+        return super().get_queryset(request).filter(account__person__in=persons.values("pk"))
+
+
+@admin.register(PersonViewLog)
+class PersonViewLogAdmin(ReadOnlyAdmin):
+    list_display = ["viewed_at", "staff", "person", "surface"]
+    list_filter = ["surface"]
+    list_select_related = ["staff", "person"]
+    date_hierarchy = "viewed_at"
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin, SimpleHistoryAdmin):
+    list_display = ["username", "role", "region", "institution", "is_active", "last_login"]
+    list_filter = ["role", "is_active", "is_staff"]
+    search_fields = ["username"]
+    raw_id_fields = ["person"]
+    fieldsets = (
+        *DjangoUserAdmin.fieldsets,
+        ("角色与范围", {"fields": ("role", "region", "institution", "person")}),
+    )

@@ -1,0 +1,148 @@
+"""Resident API of API.md section 2: registration, tokens, the caller's own record."""
+
+from typing import Any
+
+from django.contrib.auth import authenticate
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from knox.models import AuthToken
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
+from rest_framework.views import APIView
+
+from accounts.errors import AccountsError
+from accounts.models import PersonalAccount, User
+from accounts.services import resident_register
+from portal.core.errors import THROTTLED, UNAUTHENTICATED, ApplicationError
+
+ERROR_BODY = inline_serializer(
+    "ErrorBody",
+    {
+        "error": serializers.CharField(),
+        "message": serializers.CharField(),
+        "details": serializers.ListField(child=serializers.DictField()),
+    },
+)
+
+
+class RegisterThrottle(AnonRateThrottle):
+    rate = "20/hour"
+
+
+class RegisterApi(APIView):
+    """Real-name registration against an imported person; returns the TOTP provisioning URI."""
+
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+    throttle_classes = [RegisterThrottle]
+
+    class InputSerializer(serializers.Serializer):
+        id_number = serializers.CharField(max_length=32)
+        name = serializers.CharField(max_length=50)
+        card_number = serializers.CharField(max_length=16)
+        phone = serializers.CharField(max_length=20)
+        password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+    class OutputSerializer(serializers.Serializer):
+        otp_provisioning_uri = serializers.CharField()
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: OutputSerializer, 400: ERROR_BODY, 409: ERROR_BODY},
+        operation_id="auth_register",
+    )
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        registration = resident_register(**data.validated_data)
+        return Response(
+            self.OutputSerializer({"otp_provisioning_uri": registration.otp_provisioning_uri}).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class TokenApi(APIView):
+    """Password plus one-time code → an expiring bearer token."""
+
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+
+    class InputSerializer(serializers.Serializer):
+        login = serializers.CharField(max_length=150)
+        password = serializers.CharField(max_length=128, trim_whitespace=False)
+        otp = serializers.CharField(max_length=16)
+
+    class OutputSerializer(serializers.Serializer):
+        token = serializers.CharField()
+        expires_in = serializers.IntegerField()
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: OutputSerializer, 401: ERROR_BODY, 429: ERROR_BODY},
+        operation_id="auth_token",
+    )
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        django_request = request._request
+        user = authenticate(
+            django_request,
+            username=data.validated_data["login"],
+            password=data.validated_data["password"],
+            otp=data.validated_data["otp"],
+        )
+        if getattr(django_request, "axes_locked_out", False):
+            error = ApplicationError.of(THROTTLED, AccountsError.LOCKED_OUT)
+            return Response(error.as_dict(), status=THROTTLED, headers={"Retry-After": "900"})
+        if user is None:
+            raise ApplicationError.of(UNAUTHENTICATED, AccountsError.INVALID_CREDENTIALS)
+        instance, token = AuthToken.objects.create(user)
+        expires_in = int((instance.expiry - instance.created).total_seconds()) if instance.expiry else 0
+        return Response(self.OutputSerializer({"token": token, "expires_in": expires_in}).data)
+
+
+class LogoutApi(APIView):
+    """Revokes the token used for this request."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={204: OpenApiResponse(description="signed out")}, operation_id="auth_logout")
+    def post(self, request: Request) -> Response:
+        request._auth.delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeApi(APIView):
+    """The caller's own insurance record; numbers only masked."""
+
+    class RegionSerializer(serializers.Serializer):
+        code = serializers.CharField()
+        name = serializers.CharField()
+        province_code = serializers.CharField(source="province_id")
+
+    class OutputSerializer(serializers.Serializer):
+        name = serializers.CharField()
+        id_number_masked = serializers.CharField()
+        card_number_masked = serializers.CharField()
+        sex = serializers.CharField()
+        birth_date = serializers.DateField()
+        region = serializers.SerializerMethodField()
+        insurance_type = serializers.CharField()
+        status = serializers.CharField()
+        balance_fen = serializers.SerializerMethodField()
+
+        def get_region(self, person: Any) -> dict[str, str]:
+            return MeApi.RegionSerializer(person.region).data  # type: ignore[return-value]
+
+        def get_balance_fen(self, person: Any) -> int | None:
+            account = PersonalAccount.objects.filter(person=person).only("balance_fen").first()
+            return account.balance_fen if account else None
+
+    @extend_schema(responses={200: OutputSerializer, 401: ERROR_BODY, 404: ERROR_BODY}, operation_id="me")
+    def get(self, request: Request) -> Response:
+        user: User = request.user  # type: ignore[assignment]
+        if user.person is None:
+            raise ApplicationError(404)
+        return Response(self.OutputSerializer(user.person).data)

@@ -1,0 +1,105 @@
+"""Bureau staff in the admin: OTP required, own region only, numbers masked, every view recorded."""
+
+import pytest
+
+from accounts.models import PersonViewLog
+from accounts.tests.factories import PersonFactory, ProvinceFactory, RegionFactory, StaffFactory
+
+pytestmark = pytest.mark.django_db
+
+STAFF_PASSWORD = "Staff-Password-42"
+
+
+def admin_login(client, staff, token="123456"):
+    return client.post(
+        "/admin/login/?next=/admin/",
+        {"username": staff.username, "password": STAFF_PASSWORD, "otp_token": token},
+    )
+
+
+def test_admin_refuses_a_password_without_a_one_time_code(client):
+    staff = StaffFactory()
+    response = client.post("/admin/login/?next=/admin/", {"username": staff.username, "password": STAFF_PASSWORD})
+    assert response.status_code == 200  # the form again, with an error
+    assert client.get("/admin/").status_code == 302
+
+
+def test_a_session_signed_in_without_otp_cannot_open_the_admin(client):
+    staff = StaffFactory()
+    client.force_login(staff)
+    assert client.get("/admin/").status_code == 302
+
+
+def test_admin_accepts_password_plus_static_token_and_the_token_works_once(client):
+    staff = StaffFactory()
+    assert admin_login(client, staff).status_code == 302
+    assert client.get("/admin/").status_code == 200
+    client.logout()
+    admin_login(client, staff)
+    assert client.get("/admin/").status_code == 302
+
+
+def test_the_person_list_shows_only_masked_numbers(client):
+    # given a person in the staff member's region
+    staff = StaffFactory()
+    person = PersonFactory(region=staff.region)
+    admin_login(client, staff)
+    # when the list is opened
+    html = client.get("/admin/accounts/person/").content.decode()
+    # then only masked forms appear
+    assert person.id_number_masked in html
+    assert person.card_number_masked in html
+    assert person.id_number not in html
+    assert person.card_number not in html
+
+
+def test_opening_a_person_is_recorded_and_shows_the_number_masked(client):
+    staff = StaffFactory()
+    person = PersonFactory(region=staff.region)
+    admin_login(client, staff)
+    html = client.get(f"/admin/accounts/person/{person.pk}/change/").content.decode()
+    assert person.id_number not in html
+    assert person.id_number_masked in html
+    log = PersonViewLog.objects.get()
+    assert (log.staff, log.person, log.surface) == (staff, person, "admin")
+
+
+def test_bureau_staff_see_only_their_own_region(client):
+    # given a person in another pooling region
+    staff = StaffFactory()
+    elsewhere = RegionFactory(code="310100", name="上海市", province=ProvinceFactory(code="310000", name="上海市"))
+    outsider = PersonFactory(region=elsewhere)
+    admin_login(client, staff)
+    # then the list does not show them and their page is not found
+    assert outsider.id_number_masked not in client.get("/admin/accounts/person/").content.decode()
+    assert client.get(f"/admin/accounts/person/{outsider.pk}/change/").status_code == 302
+    assert not PersonViewLog.objects.exists()
+
+
+def test_staff_can_find_a_person_by_full_identity_number(client):
+    staff = StaffFactory()
+    person, other = PersonFactory(region=staff.region), PersonFactory(region=staff.region)
+    admin_login(client, staff)
+    html = client.get("/admin/accounts/person/", {"q": person.id_number.lower()}).content.decode()
+    assert person.id_number_masked in html
+    assert other.id_number_masked not in html
+
+
+def test_bureau_staff_cannot_manage_logins(client):
+    staff = StaffFactory()
+    admin_login(client, staff)
+    assert client.get("/admin/accounts/user/").status_code == 403
+
+
+def test_a_change_to_a_person_is_kept_with_who_and_when(client):
+    staff = StaffFactory()
+    person = PersonFactory(region=staff.region)
+    admin_login(client, staff)
+    client.post(
+        f"/admin/accounts/person/{person.pk}/change/",
+        {"name": person.name, "card_number": person.card_number, "region": person.region_id,
+         "insurance_type": "employee", "status": "terminated", "is_pensioner": "", "last_certified_on": ""},
+    )
+    latest = person.history.latest()
+    assert latest.status == "terminated"
+    assert latest.history_user == staff

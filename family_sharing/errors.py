@@ -1,0 +1,57 @@
+"""Reason codes of family sharing (DESIGN.md section 6, API.md sections 2 and 3)."""
+
+from portal.core.errors import ErrorCode
+
+
+class SharingError(ErrorCode):
+    # eligibility (DESIGN.md section 6): all that apply are returned
+    SELF_BINDING = "self_binding", "不能与本人绑定"
+    SHARER_NOT_FOUND = "sharer_not_found", "未找到共济人的参保信息"
+    BENEFICIARY_NOT_FOUND = "beneficiary_not_found", "未找到与该身份证号和姓名相符的参保人"
+    SHARER_NO_PERSONAL_ACCOUNT = (
+        "sharer_no_personal_account",
+        "只有参加职工医保并有个人账户的人才能共济给亲属",
+    )
+    SHARER_NOT_NORMAL = "sharer_not_normal", "共济人参保状态不正常（欠费、中断或终止）时不能共济"
+    BENEFICIARY_NOT_INSURED = "beneficiary_not_insured", "被共济的亲属需要参加职工医保或城乡居民医保"
+    NOT_NEAR_RELATIVE = (
+        "not_near_relative",
+        "只有近亲属（配偶、父母、子女、兄弟姐妹、祖父母、外祖父母、孙子女、外孙子女）可以共济",
+    )
+    RELATION_OUT_OF_POLICY_SCOPE = (
+        "relation_out_of_policy_scope",
+        "您所在统筹区目前的政策不允许与这类亲属共济",
+    )
+    RELATION_MISMATCH = "relation_mismatch", "申报的关系与户籍登记、性别或年龄不符"
+    RELATION_UNVERIFIED = (
+        "relation_unverified",
+        "户籍登记中暂未查到这层关系，请上传户口本、结婚证或出生医学证明",
+    )
+    CROSS_PROVINCE_NOT_ENABLED = "cross_province_not_enabled", "双方所在统筹区尚未全部开通跨省共济"
+    DUPLICATE_BINDING = "duplicate_binding", "你们之间已有一个正在办理或已生效的共济绑定"
+    # input shape
+    RELATION_CODE_UNKNOWN = "relation_code_unknown", "关系代码不存在"
+    AS_OF_FORMAT = "as_of_format", "日期格式应为 YYYY-MM-DD"
+    # lifecycle
+    INVALID_TRANSITION = "invalid_transition", "当前状态下不能进行这项操作"
+    BENEFICIARY_DECLINED = "beneficiary_declined", "亲属不同意共济"
+    BENEFICIARY_LEFT = "beneficiary_left", "被共济人已退出共济"
+    REVOKED_BY_SHARER = "revoked_by_sharer", "共济人已解除绑定"
+    SHARER_STATUS_CHANGED = "sharer_status_changed", "共济人参保状态不正常，绑定暂停"
+    SHARER_STATUS_RESTORED = "sharer_status_restored", "共济人参保状态恢复正常"
+    PERSON_TERMINATED = "person_terminated", "一方参保关系终止，绑定结束"
+    REGISTRY_EDGE_ENDED = "registry_edge_ended", "户籍登记显示这层关系已结束（如离婚），绑定暂停"
+    EVIDENCE_APPROVED = "evidence_approved", "证明材料审核通过"
+    EVIDENCE_REJECTED = "evidence_rejected", "证明材料审核未通过"
+    REGISTRY_VERIFIED = "registry_verified", "已通过户籍登记核验"
+    CONSENT_NOT_ALLOWED = "consent_not_allowed", "只有被共济的亲属本人（未满16周岁的由其监护人）可以确认"
+    # evidence upload
+    EVIDENCE_TYPE = "evidence_type", "只能上传 PDF、JPEG 或 PNG 文件（按文件内容判断）"
+    EVIDENCE_TOO_LARGE = "evidence_too_large", "文件不能超过 5 MB"
+    EVIDENCE_NOT_NEEDED = "evidence_not_needed", "这个绑定现在不需要补充材料"
+    # monthly limit
+    LIMIT_INVALID = "limit_invalid", "每月限额应为不小于0的整数（单位：分），或留空表示不限"
+    # throttling
+    LOOKUP_THROTTLED = "lookup_throttled", "查询亲属信息失败次数过多，请一小时后再试"
+    # counter
+    CARD_NOT_FOUND = "card_not_found", "未找到该社会保障卡"

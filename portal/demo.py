@@ -1,0 +1,125 @@
+"""Demo regions, persons, families, staff and logins for the first run (`seed_demo`).
+
+Everything goes through the same paths as real data: the import commands for persons and
+institutions, the staff service for staff. Running it again changes nothing."""
+
+import base64
+import csv
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.core.management import call_command
+from django.db import transaction
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from stdnum.cn import ric
+
+from accounts.models import Role, User
+from accounts.selectors import person_get_by_id_number
+from accounts.services import staff_create
+
+# One authenticator secret for every demo login (20 bytes, shown in base32 when the portal starts).
+DEMO_TOTP_KEY_HEX = "3132333435363738393031323334353637383930"
+DEMO_RESIDENT_PASSWORD = "Demo-Resident-2026"
+DEMO_STATIC_TOKENS = ["246810", "135791", "112233", "445566", "778899"]
+
+
+def _number(body17: str) -> str:
+    return body17 + ric.calc_check_digit(body17 + "0")
+
+
+# name, identity number body, card, phone, region, insurance type, balance (fen), pensioner
+DEMO_PERSONS = [
+    ("张建国", _number("11010519650312001"), "B10000001", "13800000001", "110100", "employee", 325_000, "no"),
+    ("李秀英", _number("11010519670805002"), "B10000002", "13800000002", "110100", "employee", 118_000, "no"),
+    ("张伟", _number("11010519920101003"), "B10000003", "13800000003", "110100", "employee", 56_000, "no"),
+    ("张丽", _number("11010519950620004"), "B10000004", "13800000004", "110100", "resident", None, "no"),
+    ("张德福", _number("11010519380214005"), "B10000005", "13800000005", "110100", "employee", 890_000, "yes"),
+    ("王桂兰", _number("11010519400903006"), "B10000006", "13800000006", "110100", "resident", None, "no"),
+    ("张小宝", _number("11010520180515007"), "B10000007", "", "110100", "resident", None, "no"),
+    ("陈明", _number("31010419800707001"), "C20000001", "13900000001", "310100", "employee", 42_000, "no"),
+]
+DEMO_RESIDENT_LOGINS = ["张建国", "李秀英", "张德福", "陈明"]
+DEMO_INSTITUTIONS = [
+    ("H11010001", "北京市第一人民医院", "110100", "hospital"),
+    ("P11010001", "北京市惠民大药房", "110100", "pharmacy"),
+]
+DEMO_STAFF = [
+    ("bureau_demo", "bureau", "110100", None),
+    ("hospital_demo", "hospital", None, "H11010001"),
+    ("pharmacy_demo", "pharmacy", None, "P11010001"),
+]
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    who: str
+    login: str
+    password: str
+
+
+def _write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def _import_reference(folder: Path) -> None:
+    persons = folder / "persons.csv"
+    _write_csv(
+        persons,
+        ["id_number", "name", "card_number", "phone", "region_code", "insurance_type", "status", "balance_fen",
+         "pensioner", "last_certified_on"],
+        [[num, name, card, phone, region, kind, "normal", "" if bal is None else str(bal), pension,
+          "2026-03-01" if pension == "yes" else ""]
+         for name, num, card, phone, region, kind, bal, pension in DEMO_PERSONS],
+    )
+    institutions = folder / "institutions.csv"
+    _write_csv(institutions, ["code", "name", "region_code", "kind"], [list(row) for row in DEMO_INSTITUTIONS])
+    call_command("import_institutions", str(institutions), verbosity=0)
+    call_command("import_persons", str(persons), verbosity=0)
+
+
+def _demo_totp(user: User) -> None:
+    TOTPDevice.objects.update_or_create(
+        user=user, name="演示验证器", defaults={"key": DEMO_TOTP_KEY_HEX, "confirmed": True}
+    )
+
+
+def _demo_static_tokens(user: User) -> None:
+    device, _ = StaticDevice.objects.get_or_create(user=user, name="演示备用码")
+    for token in DEMO_STATIC_TOKENS:
+        StaticToken.objects.get_or_create(device=device, token=token)
+
+
+@transaction.atomic
+def seed_demo(*, staff_password: str) -> list[DemoLogin]:
+    with tempfile.TemporaryDirectory() as tmp:
+        _import_reference(Path(tmp))
+    logins: list[DemoLogin] = []
+    for name, number, *_ in DEMO_PERSONS:
+        if name not in DEMO_RESIDENT_LOGINS:
+            continue
+        person = person_get_by_id_number(id_number=number)
+        assert person is not None
+        user = User.objects.filter(person=person).first()
+        if user is None:
+            user = User(username=f"r{person.pk}", role=Role.RESIDENT, person=person, first_name=person.name)
+            user.set_password(DEMO_RESIDENT_PASSWORD)
+            user.save()
+        _demo_totp(user)
+        logins.append(DemoLogin(f"参保人 {name}", number, DEMO_RESIDENT_PASSWORD))
+    for username, role, region, institution in DEMO_STAFF:
+        user = staff_create(
+            username=username, role=role, password=staff_password, region_code=region, institution_code=institution
+        )
+        _demo_totp(user)
+        _demo_static_tokens(user)
+        logins.append(DemoLogin(f"工作人员 {role}", username, staff_password))
+    return logins
+
+
+def demo_totp_secret() -> str:
+    return base64.b32encode(bytes.fromhex(DEMO_TOTP_KEY_HEX)).decode()
