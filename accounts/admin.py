@@ -84,8 +84,19 @@ class PersonAdmin(SimpleHistoryAdmin):
     show_full_result_count = False
     readonly_fields = ["id_number_masked", "phone_masked", "sex", "birth_date", "created_at", "updated_at"]
     fields = [
-        "name", "id_number_masked", "card_number", "phone_masked", "sex", "birth_date", "region",
-        "insurance_type", "status", "is_pensioner", "last_certified_on", "created_at", "updated_at",
+        "name",
+        "id_number_masked",
+        "card_number",
+        "phone_masked",
+        "sex",
+        "birth_date",
+        "region",
+        "insurance_type",
+        "status",
+        "is_pensioner",
+        "last_certified_on",
+        "created_at",
+        "updated_at",
     ]
     autocomplete_fields = ["region"]
 
@@ -112,7 +123,11 @@ class PersonAdmin(SimpleHistoryAdmin):
         return super().get_search_results(request, queryset, search_term)
 
     def change_view(
-        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
         person = self.get_object(request, object_id)
         if person is not None:

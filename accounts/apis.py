@@ -108,7 +108,9 @@ class LogoutApi(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses={204: OpenApiResponse(description="signed out")}, operation_id="auth_logout")
+    @extend_schema(
+        request=None, responses={204: OpenApiResponse(description="signed out")}, operation_id="auth_logout"
+    )
     def post(self, request: Request) -> Response:
         request._auth.delete()
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -50,8 +50,14 @@ class AccountsError(ErrorCode):
     INSTITUTION_KIND_MISMATCH = "institution_kind_mismatch", "角色与定点机构类型不一致"
     # bulk imports (import_regions, import_institutions, import_persons)
     REGION_CODE_FORMAT = "region_code_format", "统筹区编码应为6位数字"
-    REGION_NAME_INVALID = "region_name_invalid", "名称不能为空，最多50个字，只能包含汉字、字母、数字、间隔号和括号"
+    REGION_NAME_INVALID = (
+        "region_name_invalid",
+        "名称不能为空，最多50个字，只能包含汉字、字母、数字、间隔号和括号",
+    )
     REGION_PROVINCE_MISMATCH = "region_province_mismatch", "统筹区编码的前两位与省级区划代码不一致"
     INSTITUTION_CODE_FORMAT = "institution_code_format", "机构编码应为1到32位大写字母或数字"
-    INSTITUTION_NAME_INVALID = "institution_name_invalid", "机构名称不能为空，最多100个字，只能包含汉字、字母、数字、间隔号、括号和连字符"
+    INSTITUTION_NAME_INVALID = (
+        "institution_name_invalid",
+        "机构名称不能为空，最多100个字，只能包含汉字、字母、数字、间隔号、括号和连字符",
+    )
     IMPORT_CONFLICT = "import_conflict", "导入期间参保人数据被其他操作修改，未导入任何数据，请重新导入"

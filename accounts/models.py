@@ -315,7 +315,9 @@ class PersonViewLog(models.Model):
 class Message(models.Model):
     """An in-app message to a person (站内消息). SMS copies go through the pluggable sender."""
 
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="messages", verbose_name="收件人")
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="messages", verbose_name="收件人"
+    )
     subject = models.CharField("标题", max_length=100)
     body = models.TextField("内容")
     created_at = models.DateTimeField("时间", auto_now_add=True)

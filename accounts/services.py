@@ -61,9 +61,12 @@ def resident_register(
     if person is None or person.name != (name or "").strip() or person.card_number != card:
         raise _identity_mismatch()
     person = Person.objects.select_for_update().get(pk=person.pk)
-    if User.objects.filter(person=person).exists():
+    user = User.objects.filter(person=person).first()
+    if user is not None and not _enrolment_unfinished(user):
         raise ApplicationError.of(CONFLICT, AccountsError.ALREADY_REGISTERED)
-    user = User(username=f"r{person.pk}", role=Role.RESIDENT, person=person, first_name=person.name)
+    # A registration that never confirmed its authenticator nor signed in may be started again by the
+    # same person (the same three identity fields): the old password and secret are replaced.
+    user = user or User(username=f"r{person.pk}", role=Role.RESIDENT, person=person, first_name=person.name)
     problems = _password_problems(password, user)
     if problems:
         raise ApplicationError(
@@ -82,8 +85,13 @@ def resident_register(
         person.phone = phone
         person.phone_hash = crypto.lookup_hash(phone)
         person.save(update_fields=["phone", "phone_hash", "updated_at"])
+    TOTPDevice.objects.filter(user=user).delete()
     device = TOTPDevice.objects.create(user=user, name="身份验证器", confirmed=False)
     return Registration(user=user, device=device)
+
+
+def _enrolment_unfinished(user: User) -> bool:
+    return user.last_login is None and not TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
 def resident_totp_device(*, user: User) -> TOTPDevice | None:

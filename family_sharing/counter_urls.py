@@ -9,4 +9,6 @@ app_name = "counter"
 urlpatterns = [
     path("", views.counter_home, name="home"),
     path("login/", views.counter_login, name="login"),
+    path("bind/", views.counter_bind, name="bind"),
+    path("bind/done/", views.counter_bind_done, name="bind-done"),
 ]

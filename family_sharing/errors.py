@@ -54,4 +54,24 @@ class SharingError(ErrorCode):
     # throttling
     LOOKUP_THROTTLED = "lookup_throttled", "查询亲属信息失败次数过多，请一小时后再试"
     # counter
+    COUNTER_BINDING_NOT_ALLOWED = (
+        "counter_binding_not_allowed",
+        "共济绑定在医保经办窗口或医院医保办办理，定点药店不能办理",
+    )
     CARD_NOT_FOUND = "card_not_found", "未找到该社会保障卡"
+    # import_kinship (API.md section 5)
+    EDGE_KIND_UNKNOWN = "edge_kind_unknown", "关系类型应为 spouse（配偶）或 parent（父母子女）"
+    PARENT_KIND_UNKNOWN = (
+        "parent_kind_unknown",
+        "亲子关系类型应为 birth、adoptive、step_supported 或 step",
+    )
+    PARENT_KIND_NOT_FOR_SPOUSE = (
+        "parent_kind_not_for_spouse",
+        "配偶关系不填写亲子关系类型（parent_kind 应为空）",
+    )
+    EDGE_SELF = "edge_self", "关系双方是同一个人"
+    EDGE_DATES_ORDER = "edge_dates_order", "终止日期不能早于起始日期"
+    DUPLICATE_EDGE = "duplicate_edge", "同一文件中这条亲属关系重复"
+    PERSON_NOT_FOUND = "person_not_found", "身份证号对应的参保人尚未导入"
+    # set_policy, enable_cross_province
+    POLICY_SCOPE_UNKNOWN = "policy_scope_unknown", "共济范围应为 self_only、core_family 或 near_relatives"

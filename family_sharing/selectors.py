@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet
 from accounts.identity import id_number_problem, normalize_id_number
 from accounts.models import Person, User
 from accounts.selectors import person_get_by_id_number
-from family_sharing.models import Binding, KinshipEdge
+from family_sharing.models import Binding, BindingStatus, KinshipEdge
 from portal.core.time import add_months, today
 
 GUARDIAN_AGE = 16
@@ -75,4 +75,14 @@ def binding_guardian_may_consent(*, viewer: User, binding: Binding) -> bool:
         person is not None
         and is_minor(binding.beneficiary)
         and is_registry_parent(parent=person, child=binding.beneficiary)
+    )
+
+
+def card_holder_sharers(*, person: Person) -> QuerySet[Binding]:
+    """The active bindings under which a sharer's personal account may pay for this card holder
+    (the counter's card look-up), oldest first, with the sharer and relation loaded."""
+    return (
+        Binding.objects.filter(beneficiary=person, status=BindingStatus.ACTIVE)
+        .select_related("sharer", "relation_code")
+        .order_by("created_at", "id")
     )

@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.models import Person, User
+from accounts.models import Person, Role, User
 from accounts.notifications import message_send
 from family_sharing.eligibility import Eligibility, binding_eligibility, relation_facts
 from family_sharing.errors import SharingError
@@ -111,10 +111,11 @@ def binding_check(
 
 
 def _refuse(result: Eligibility) -> ApplicationError:
-    codes = result.codes()
-    if codes == [SharingError.DUPLICATE_BINDING]:
-        return ApplicationError.of(CONFLICT, SharingError.DUPLICATE_BINDING)
+    """409 when the only thing in the way is a live binding of the same pair (also when the registry
+    is silent about them: relation_unverified does not block), else 422 with every blocking reason."""
     blocking = [r for r in result.reasons if r.code != SharingError.RELATION_UNVERIFIED]
+    if [r.code for r in blocking] == [SharingError.DUPLICATE_BINDING]:
+        return ApplicationError.of(CONFLICT, SharingError.DUPLICATE_BINDING)
     return ApplicationError(REFUSED, blocking)
 
 
@@ -211,6 +212,8 @@ def binding_counter_create(
     beneficiary's card is presented, so consent is given there and verification starts at once."""
     from accounts.selectors import person_get_by_card
 
+    if actor.role not in (Role.HOSPITAL, Role.BUREAU):  # DESIGN.md 6: bureau and hospital windows bind
+        raise ApplicationError.of(FORBIDDEN, SharingError.COUNTER_BINDING_NOT_ALLOWED)
     relation = relation_facts(relation_code)
     sharer = person_get_by_card(card_number=(sharer_card_number or "").strip().upper())
     beneficiary = person_get_by_card(card_number=(beneficiary_card_number or "").strip().upper())
@@ -240,7 +243,10 @@ def binding_counter_create(
 def binding_consent(*, actor: User, binding: Binding, accept: bool) -> Binding:
     binding = _lock(binding)
     is_beneficiary = actor.person_id == binding.beneficiary_id
-    if not (is_beneficiary or binding_guardian_may_consent(viewer=actor, binding=binding)):
+    # Consent comes from the other side: the sharer never confirms their own request, not even when
+    # the registry (later) shows them as the minor beneficiary's parent.
+    is_sharer = actor.person_id == binding.sharer_id
+    if is_sharer or not (is_beneficiary or binding_guardian_may_consent(viewer=actor, binding=binding)):
         raise ApplicationError.of(FORBIDDEN, SharingError.CONSENT_NOT_ALLOWED)
     if binding.status != S.PENDING_CONSENT:
         raise ApplicationError.of(CONFLICT, SharingError.INVALID_TRANSITION)

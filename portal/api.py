@@ -32,15 +32,12 @@ def _flatten(detail: Any, field: str | None = None) -> list[Reason]:
     return [Reason("invalid", str(detail), field)]
 
 
-_CODE_FIXES = {"required": "required", "invalid": "invalid", "null": "required", "blank": "required"}
-
-
 def _to_application_error(exc: Exception) -> ApplicationError | None:
     if isinstance(exc, ApplicationError):
         return exc
     if isinstance(exc, exceptions.ValidationError):
-        reasons = _flatten(exc.get_full_details())
-        return ApplicationError(status.HTTP_400_BAD_REQUEST, reasons, code="invalid_request")
+        # One cause: its own code is the error; several: invalid_request with every one in details.
+        return ApplicationError(status.HTTP_400_BAD_REQUEST, _flatten(exc.get_full_details()))
     if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
         code, message = GENERAL_CODES[401]
         return ApplicationError(401, [], code=code, message=message)

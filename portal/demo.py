@@ -21,7 +21,7 @@ from accounts.services import staff_create
 
 # One authenticator secret for every demo login (20 bytes, shown in base32 when the portal starts).
 DEMO_TOTP_KEY_HEX = "3132333435363738393031323334353637383930"
-DEMO_RESIDENT_PASSWORD = "Demo-Resident-2026"
+DEMO_RESIDENT_PASSWORD = "Demo-Resident-2026"  # noqa: S105  (demo data, printed at start)
 DEMO_STATIC_TOKENS = ["246810", "135791", "112233", "445566", "778899"]
 
 
@@ -35,7 +35,16 @@ DEMO_PERSONS = [
     ("李秀英", _number("11010519670805002"), "B10000002", "13800000002", "110100", "employee", 118_000, "no"),
     ("张伟", _number("11010519920101003"), "B10000003", "13800000003", "110100", "employee", 56_000, "no"),
     ("张丽", _number("11010519950620004"), "B10000004", "13800000004", "110100", "resident", None, "no"),
-    ("张德福", _number("11010519380214005"), "B10000005", "13800000005", "110100", "employee", 890_000, "yes"),
+    (
+        "张德福",
+        _number("11010519380214005"),
+        "B10000005",
+        "13800000005",
+        "110100",
+        "employee",
+        890_000,
+        "yes",
+    ),
     ("王桂兰", _number("11010519400903006"), "B10000006", "13800000006", "110100", "resident", None, "no"),
     ("张小宝", _number("11010520180515007"), "B10000007", "", "110100", "resident", None, "no"),
     ("陈明", _number("31010419800707001"), "C20000001", "13900000001", "310100", "employee", 42_000, "no"),
@@ -70,14 +79,38 @@ def _import_reference(folder: Path) -> None:
     persons = folder / "persons.csv"
     _write_csv(
         persons,
-        ["id_number", "name", "card_number", "phone", "region_code", "insurance_type", "status", "balance_fen",
-         "pensioner", "last_certified_on"],
-        [[num, name, card, phone, region, kind, "normal", "" if bal is None else str(bal), pension,
-          "2026-03-01" if pension == "yes" else ""]
-         for name, num, card, phone, region, kind, bal, pension in DEMO_PERSONS],
+        [
+            "id_number",
+            "name",
+            "card_number",
+            "phone",
+            "region_code",
+            "insurance_type",
+            "status",
+            "balance_fen",
+            "pensioner",
+            "last_certified_on",
+        ],
+        [
+            [
+                num,
+                name,
+                card,
+                phone,
+                region,
+                kind,
+                "normal",
+                "" if bal is None else str(bal),
+                pension,
+                "2026-03-01" if pension == "yes" else "",
+            ]
+            for name, num, card, phone, region, kind, bal, pension in DEMO_PERSONS
+        ],
     )
     institutions = folder / "institutions.csv"
-    _write_csv(institutions, ["code", "name", "region_code", "kind"], [list(row) for row in DEMO_INSTITUTIONS])
+    _write_csv(
+        institutions, ["code", "name", "region_code", "kind"], [list(row) for row in DEMO_INSTITUTIONS]
+    )
     call_command("import_institutions", str(institutions), verbosity=0)
     call_command("import_persons", str(persons), verbosity=0)
 
@@ -113,7 +146,11 @@ def seed_demo(*, staff_password: str) -> list[DemoLogin]:
         logins.append(DemoLogin(f"参保人 {name}", number, DEMO_RESIDENT_PASSWORD))
     for username, role, region, institution in DEMO_STAFF:
         user = staff_create(
-            username=username, role=role, password=staff_password, region_code=region, institution_code=institution
+            username=username,
+            role=role,
+            password=staff_password,
+            region_code=region,
+            institution_code=institution,
         )
         _demo_totp(user)
         _demo_static_tokens(user)

@@ -8,6 +8,7 @@ from portal import views
 
 api_v1 = [
     path("", include("accounts.api_urls")),
+    path("", include("family_sharing.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]
@@ -21,5 +22,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("", include("accounts.urls")),
+    path("family/", include("family_sharing.urls")),
     path("counter/", include("family_sharing.counter_urls")),
 ]

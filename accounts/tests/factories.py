@@ -4,9 +4,9 @@ import datetime as dt
 import itertools
 
 import factory
-from factory.django import DjangoModelFactory
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from factory.django import DjangoModelFactory
 from stdnum.cn import ric
 
 from accounts.models import (

@@ -19,7 +19,9 @@ def admin_login(client, staff, token="123456"):
 
 def test_admin_refuses_a_password_without_a_one_time_code(client):
     staff = StaffFactory()
-    response = client.post("/admin/login/?next=/admin/", {"username": staff.username, "password": STAFF_PASSWORD})
+    response = client.post(
+        "/admin/login/?next=/admin/", {"username": staff.username, "password": STAFF_PASSWORD}
+    )
     assert response.status_code == 200  # the form again, with an error
     assert client.get("/admin/").status_code == 302
 
@@ -67,7 +69,9 @@ def test_opening_a_person_is_recorded_and_shows_the_number_masked(client):
 def test_bureau_staff_see_only_their_own_region(client):
     # given a person in another pooling region
     staff = StaffFactory()
-    elsewhere = RegionFactory(code="310100", name="上海市", province=ProvinceFactory(code="310000", name="上海市"))
+    elsewhere = RegionFactory(
+        code="310100", name="上海市", province=ProvinceFactory(code="310000", name="上海市")
+    )
     outsider = PersonFactory(region=elsewhere)
     admin_login(client, staff)
     # then the list does not show them and their page is not found
@@ -97,8 +101,15 @@ def test_a_change_to_a_person_is_kept_with_who_and_when(client):
     admin_login(client, staff)
     client.post(
         f"/admin/accounts/person/{person.pk}/change/",
-        {"name": person.name, "card_number": person.card_number, "region": person.region_id,
-         "insurance_type": "employee", "status": "terminated", "is_pensioner": "", "last_certified_on": ""},
+        {
+            "name": person.name,
+            "card_number": person.card_number,
+            "region": person.region_id,
+            "insurance_type": "employee",
+            "status": "terminated",
+            "is_pensioner": "",
+            "last_certified_on": "",
+        },
     )
     latest = person.history.latest()
     assert latest.status == "terminated"

@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from knox.models import AuthToken
 from stdnum.cn import ric
 
@@ -69,8 +70,13 @@ def test_identity_mismatch_never_says_which_field_was_wrong(api, field):
 def test_unknown_identity_number_is_the_same_identity_mismatch(api):
     response = api.post(
         "/api/v1/auth/register/",
-        {"id_number": make_id_number(), "name": "王五", "card_number": "A00000001", "phone": "13900001111",
-         "password": "Lantern-River-2026"},
+        {
+            "id_number": make_id_number(),
+            "name": "王五",
+            "card_number": "A00000001",
+            "phone": "13900001111",
+            "password": "Lantern-River-2026",
+        },
         format="json",
     )
     assert response.status_code == 400
@@ -90,8 +96,13 @@ def test_unknown_identity_number_is_the_same_identity_mismatch(api):
 def test_bad_identity_numbers_get_their_own_reason_code_and_store_nothing(api, id_number, code):
     response = api.post(
         "/api/v1/auth/register/",
-        {"id_number": id_number, "name": "王五", "card_number": "A00000001", "phone": "13900001111",
-         "password": "Lantern-River-2026"},
+        {
+            "id_number": id_number,
+            "name": "王五",
+            "card_number": "A00000001",
+            "phone": "13900001111",
+            "password": "Lantern-River-2026",
+        },
         format="json",
     )
     assert response.status_code == 400
@@ -99,12 +110,31 @@ def test_bad_identity_numbers_get_their_own_reason_code_and_store_nothing(api, i
     assert User.objects.count() == 0
 
 
-def test_a_second_registration_of_the_same_person_is_refused(api):
+def test_a_second_registration_of_an_enrolled_person_is_refused(api):
+    # given a person who registered and confirmed their authenticator
     person = PersonFactory()
     assert api.post("/api/v1/auth/register/", register_body(person), format="json").status_code == 201
+    TOTPDevice.objects.filter(user__person=person).update(confirmed=True)
+    # when they register again
     response = api.post("/api/v1/auth/register/", register_body(person), format="json")
+    # then
     assert response.status_code == 409
     assert response.json()["error"] == "already_registered"
+    assert User.objects.filter(person=person).count() == 1
+
+
+def test_an_unfinished_enrolment_can_be_started_again_with_a_new_secret(api):
+    # given a registration whose authenticator was never confirmed
+    person = PersonFactory()
+    first = api.post("/api/v1/auth/register/", register_body(person), format="json").json()[
+        "otp_provisioning_uri"
+    ]
+    # when the same person registers again
+    response = api.post("/api/v1/auth/register/", register_body(person), format="json")
+    # then a new secret replaces the old one, still one login
+    assert response.status_code == 201
+    assert response.json()["otp_provisioning_uri"] != first
+    assert TOTPDevice.objects.filter(user__person=person).count() == 1
     assert User.objects.filter(person=person).count() == 1
 
 
@@ -159,7 +189,8 @@ def test_wrong_password_or_code_is_invalid_credentials_without_saying_which(api,
     good_code = totp_now(resident.totp)
     wrong_code = f"{(int(good_code) + 1) % 1_000_000:06d}"
     response = sign_in(
-        api, resident.person.id_number,
+        api,
+        resident.person.id_number,
         wrong_code if what == "otp" else good_code,
         password="Wrong-Password-1" if what == "password" else PASSWORD,
     )
@@ -180,8 +211,10 @@ def test_a_totp_code_cannot_be_used_twice(api):
 def test_five_failures_lock_the_login_even_for_the_right_password(api):
     # given five wrong passwords for one login
     resident = ResidentFactory()
-    statuses = [sign_in(api, resident.person.id_number, "000000", password="Wrong-Password-1").status_code
-                for _ in range(5)]
+    statuses = [
+        sign_in(api, resident.person.id_number, "000000", password="Wrong-Password-1").status_code
+        for _ in range(5)
+    ]
     assert statuses == [401, 401, 401, 401, 429]
     # when the right password and code come next
     response = sign_in(api, resident.person.id_number, totp_now(resident.totp))
@@ -199,8 +232,12 @@ def test_lockout_is_per_login_not_per_address(api):
 
 
 def test_staff_sign_in_to_the_api_with_a_static_token(api):
-    staff = StaffFactory(role="hospital", region=None, is_staff=False,
-                         institution=__import__("accounts.tests.factories", fromlist=["x"]).InstitutionFactory())
+    staff = StaffFactory(
+        role="hospital",
+        region=None,
+        is_staff=False,
+        institution=__import__("accounts.tests.factories", fromlist=["x"]).InstitutionFactory(),
+    )
     response = sign_in(api, staff.username, "123456", password="Staff-Password-42")
     assert response.status_code == 200
 
@@ -215,7 +252,10 @@ def test_me_returns_masked_numbers_and_the_balance_in_fen(api):
     # then
     number = resident.person.id_number
     assert body["id_number_masked"] == number[:6] + "********" + number[-4:]
-    assert body["card_number_masked"] == resident.person.card_number[:2] + "*****" + resident.person.card_number[-2:]
+    assert (
+        body["card_number_masked"]
+        == resident.person.card_number[:2] + "*****" + resident.person.card_number[-2:]
+    )
     assert body["balance_fen"] == 123456
     assert body["sex"] == "male"
     assert body["region"] == {"code": "110100", "name": "北京市", "province_code": "110000"}

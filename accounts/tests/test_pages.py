@@ -3,6 +3,7 @@
 import base64
 import re
 from html.parser import HTMLParser
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -70,11 +71,11 @@ def registration(person: Person, **overrides: str) -> dict[str, str]:
     return data
 
 
-def sign_in(client: Client, user: User, *, otp: str | None = None, password: str = PASSWORD) -> object:
-    return client.post(
-        "/login/",
-        {"login": user.person.id_number, "password": password, "otp": otp or totp_now(user.totp)},
-    )
+def sign_in(client: Client, user: User, *, otp: str | None = None, password: str = PASSWORD) -> Any:
+    """Posts the sign-in form with the resident's current code (or the given one)."""
+    assert user.person is not None
+    code = otp or totp_now(user.totp)
+    return client.post("/login/", {"login": user.person.id_number, "password": password, "otp": code})
 
 
 def with_check_digit(body17: str) -> str:
@@ -635,6 +636,47 @@ def test_unknown_page_is_a_chinese_404(client):
     # then the 404 page explains in Chinese
     assert response.status_code == 404
     assert "找不到这个页面" in response.content.decode()
+
+
+def test_server_error_page_renders_without_a_request():
+    # given Django renders 500.html with no request and no context processors
+    from django.template import loader
+
+    # when it is rendered
+    page = loader.get_template("500.html").render()
+
+    # then it explains in Chinese
+    assert "系统暂时出错" in page
+    assert '<html lang="zh-Hans">' in page
+
+
+def test_expired_form_is_explained_in_chinese():
+    # given a browser whose form lost its CSRF token (page open too long, cookies blocked)
+    client = Client(enforce_csrf_checks=True)
+
+    # when it posts the sign-in form
+    response = client.post("/login/", {"login": "x", "password": "y", "otp": "1"})
+
+    # then the 403 says in plain Chinese what to do
+    assert response.status_code == 403
+    assert "页面已过期" in response.content.decode()
+
+
+def test_staff_sign_out_returns_to_the_counter_sign_in(client):
+    # given hospital staff signed in at the counter
+    staff = StaffFactory(role="hospital", institution=InstitutionFactory(), is_staff=False)
+    client.post(
+        "/counter/login/", {"username": staff.username, "password": "Staff-Password-42", "otp": "123456"}
+    )
+
+    # when they press 退出登录 on the counter page
+    page = client.get("/counter/").content.decode()
+    assert 'name="next" value="/counter/login/"' in page
+    response = client.post("/logout/", {"next": "/counter/login/"})
+
+    # then they are signed out and back at the counter sign-in
+    assert response["Location"] == "/counter/login/"
+    assert client.get("/counter/").status_code == 302
 
 
 def test_lockout_response_is_json_for_the_api(rf):

@@ -1,12 +1,12 @@
 """Identity numbers encrypted at rest, looked up by keyed hash, shown masked (DESIGN.md section 3)."""
 
+import pytest
 from cryptography.fernet import Fernet
 from django.db import connection
 from django.test import override_settings
 from hypothesis import given
 from hypothesis import strategies as st
 
-import pytest
 from accounts.identity import id_number_problem, parse_id_number
 from accounts.models import Person
 from accounts.selectors import person_get_by_id_number
@@ -65,7 +65,9 @@ def test_rotating_the_encryption_key_keeps_old_rows_readable():
             with connection.cursor() as cursor:
                 cursor.execute("SELECT id_number FROM accounts_person WHERE id = %s", [person.pk])
                 token = cursor.fetchone()[0]
-            assert Fernet(new_key.encode()).decrypt(crypto.rotate(token).encode()).decode() == person.id_number
+            assert (
+                Fernet(new_key.encode()).decrypt(crypto.rotate(token).encode()).decode() == person.id_number
+            )
         finally:
             crypto.reset_caches()
 

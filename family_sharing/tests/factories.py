@@ -6,7 +6,7 @@ import factory
 from factory.django import DjangoModelFactory
 
 from accounts.tests.factories import AccountFactory, PersonFactory
-from family_sharing.models import KinshipEdge, PolicyVersion
+from family_sharing.models import Binding, KinshipEdge, PolicyVersion
 
 
 class PolicyFactory(DjangoModelFactory):
@@ -42,3 +42,17 @@ def person(year: int, *, male: bool = True, **kwargs):
         insurance_type=kwargs.pop("insurance_type", "resident"),
         **kwargs,
     )
+
+
+class BindingFactory(DjangoModelFactory):
+    """A binding row as the services leave it (for setting up lists; tests of the lifecycle go
+    through the API)."""
+
+    class Meta:
+        model = Binding
+
+    sharer = factory.LazyFunction(sharer)
+    beneficiary = factory.SubFactory(PersonFactory, insurance_type="resident")
+    relation_code_id = "51"
+    status = "active"
+    channel = "web"

@@ -17,33 +17,6 @@ def check(s, b, code, as_of=TODAY):
     return binding_eligibility(sharer=s, beneficiary=b, relation=relation_facts(code), as_of=as_of)
 
 
-@pytest.fixture
-def family(near_relatives_policy):
-    """Grandparents on both sides, parents, the sharer (1980, male), a sister, a wife, children and grandchildren."""
-    me = sharer(birth=dt.date(1980, 5, 1))
-    father, mother = person(1950), person(1952, male=False)
-    parent_edge(father, me)
-    parent_edge(mother, me)
-    pat_gf, pat_gm = person(1925), person(1927, male=False)
-    parent_edge(pat_gf, father)
-    parent_edge(pat_gm, father)
-    mat_gf, mat_gm = person(1926), person(1928, male=False)
-    parent_edge(mat_gf, mother)
-    parent_edge(mat_gm, mother)
-    elder_sister, younger_brother = person(1978, male=False), person(1984)
-    parent_edge(mother, elder_sister)
-    parent_edge(father, younger_brother)
-    wife = person(1982, male=False)
-    spouse_edge(me, wife)
-    son, daughter = person(2005), person(2008, male=False)
-    parent_edge(me, son)
-    parent_edge(me, daughter)
-    sons_son, daughters_daughter = person(2025), person(2026, male=False)
-    parent_edge(son, sons_son)
-    parent_edge(daughter, daughters_daughter)
-    return locals()
-
-
 @pytest.mark.parametrize(
     ("who", "code", "derived"),
     [

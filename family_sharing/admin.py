@@ -1,0 +1,202 @@
+"""Bureau staff's admin for family sharing: bindings and their history, evidence review, registry
+edges and policy versions — each scoped to the staff member's pooling region. Actions call services."""
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import Q, QuerySet
+from django.http import FileResponse, Http404, HttpRequest
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
+
+from accounts.models import PoolingRegion, User
+from family_sharing.models import Binding, BindingEvent, Evidence, EvidenceReview, KinshipEdge, PolicyVersion
+from family_sharing.services import binding_evidence_review
+from portal.core.errors import ApplicationError
+
+
+def _region_id(request: HttpRequest) -> int | None:
+    """None for superusers (all regions); the staff member's region otherwise."""
+    user: User = request.user  # type: ignore[assignment]
+    return None if user.is_superuser else (user.region_id or -1)
+
+
+class BindingEventInline(admin.TabularInline):
+    model = BindingEvent
+    extra = 0
+    can_delete = False
+    fields = ["at", "from_status", "to_status", "channel", "actor", "reasons"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class EvidenceInline(admin.TabularInline):
+    model = Evidence
+    extra = 0
+    can_delete = False
+    fields = ["uploaded_at", "content_type", "size", "review", "reviewed_by", "reviewed_at", "review_note"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Binding)
+class BindingAdmin(admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "sharer",
+        "beneficiary",
+        "relation_code",
+        "status",
+        "channel",
+        "monthly_limit_fen",
+    ]
+    list_filter = ["status", "channel"]
+    list_select_related = ["sharer", "beneficiary", "relation_code"]
+    search_fields = ["sharer__card_number", "beneficiary__card_number"]
+    search_help_text = "输入完整的社会保障卡号"
+    show_full_result_count = False
+    fields = [
+        "sharer",
+        "beneficiary",
+        "relation_code",
+        "derived_relation_code",
+        "status",
+        "channel",
+        "reasons",
+        "guardian_consent",
+        "monthly_limit_fen",
+        "created_by",
+        "created_at",
+        "activated_at",
+        "ended_at",
+    ]
+    readonly_fields = fields
+    inlines = [BindingEventInline, EvidenceInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Binding]:
+        qs = super().get_queryset(request)
+        region = _region_id(request)
+        return (
+            qs
+            if region is None
+            else qs.filter(Q(sharer__region_id=region) | Q(beneficiary__region_id=region))
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # bindings start at the window through /counter/bind/, never as a bare row
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Evidence)
+class EvidenceAdmin(admin.ModelAdmin):
+    """The review queue: open the file, then approve or reject with the actions."""
+
+    list_display = ["uploaded_at", "binding", "content_type", "size", "review", "open_file"]
+    list_filter = ["review"]
+    list_select_related = ["binding__sharer", "binding__beneficiary"]
+    fields = [
+        "binding",
+        "open_file",
+        "content_type",
+        "size",
+        "uploaded_by",
+        "uploaded_at",
+        "review",
+        "reviewed_by",
+        "reviewed_at",
+        "review_note",
+    ]
+    readonly_fields = fields
+    actions = ["approve", "reject"]
+
+    @admin.display(description="文件")
+    def open_file(self, obj: Evidence) -> str:
+        url = reverse("admin:family_sharing_evidence_file", args=[obj.pk])
+        return format_html('<a href="{}" target="_blank" rel="noopener">查看</a>', url)
+
+    def get_urls(self) -> list[URLPattern]:
+        """Evidence files are never public: they are streamed only to staff who may see the binding."""
+        view = self.admin_site.admin_view(self.file_view)
+        return [path("<uuid:pk>/file/", view, name="family_sharing_evidence_file"), *super().get_urls()]
+
+    def file_view(self, request: HttpRequest, pk: str) -> FileResponse:
+        evidence = self.get_queryset(request).filter(pk=pk).first()
+        if evidence is None or not self.has_view_permission(request, evidence):
+            raise Http404
+        return FileResponse(evidence.file.open("rb"), content_type=evidence.content_type)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Evidence]:
+        qs = super().get_queryset(request)
+        region = _region_id(request)
+        if region is None:
+            return qs
+        return qs.filter(Q(binding__sharer__region_id=region) | Q(binding__beneficiary__region_id=region))
+
+    def _review(self, request: HttpRequest, queryset: QuerySet[Evidence], approve: bool) -> None:
+        done = 0
+        for evidence in queryset.filter(review=EvidenceReview.PENDING):
+            try:
+                binding_evidence_review(actor=request.user, evidence=evidence, approve=approve)  # type: ignore[arg-type]
+                done += 1
+            except ApplicationError as exc:
+                self.message_user(request, f"{evidence}: {exc.message}（{exc.code}）", messages.ERROR)
+        self.message_user(request, f"已处理 {done} 份材料")
+
+    @admin.action(description="审核通过：绑定生效", permissions=["change"])
+    def approve(self, request: HttpRequest, queryset: QuerySet[Evidence]) -> None:
+        self._review(request, queryset, approve=True)
+
+    @admin.action(description="审核不通过：绑定未通过", permissions=["change"])
+    def reject(self, request: HttpRequest, queryset: QuerySet[Evidence]) -> None:
+        self._review(request, queryset, approve=False)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(KinshipEdge)
+class KinshipEdgeAdmin(admin.ModelAdmin):
+    list_display = ["kind", "a", "b", "parent_kind", "valid_from", "valid_to", "source"]
+    list_filter = ["kind", "parent_kind"]
+    list_select_related = ["a", "b"]
+    raw_id_fields = ["a", "b"]
+    show_full_result_count = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[KinshipEdge]:
+        qs = super().get_queryset(request)
+        region = _region_id(request)
+        return qs if region is None else qs.filter(Q(a__region_id=region) | Q(b__region_id=region))
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(PolicyVersion)
+class PolicyVersionAdmin(admin.ModelAdmin):
+    list_display = ["region", "effective_from", "scope", "note"]
+    list_filter = ["scope"]
+    list_select_related = ["region"]
+    search_fields = ["region__code", "region__name"]
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        region = _region_id(request)
+        if db_field.name == "region" and region is not None:
+            kwargs["queryset"] = PoolingRegion.objects.filter(pk=region)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[PolicyVersion]:
+        qs = super().get_queryset(request)
+        region = _region_id(request)
+        return qs if region is None else qs.filter(region_id=region)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

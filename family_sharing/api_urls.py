@@ -1,0 +1,22 @@
+"""Family-sharing API paths (API.md sections 2 and 3), included under /api/v1/ by portal/urls.py.
+Binding ids are matched as plain strings so that a malformed id is the same 404 as a foreign one."""
+
+from django.urls import path
+
+from family_sharing import apis
+
+urlpatterns = [
+    path("bindings/check/", apis.BindingCheckApi.as_view(), name="api-binding-check"),
+    path("bindings/", apis.BindingListCreateApi.as_view(), name="api-bindings"),
+    path("bindings/<str:binding_id>/", apis.BindingDetailApi.as_view(), name="api-binding"),
+    path("bindings/<str:binding_id>/consent/", apis.BindingConsentApi.as_view(), name="api-binding-consent"),
+    path("bindings/<str:binding_id>/revoke/", apis.BindingRevokeApi.as_view(), name="api-binding-revoke"),
+    path("bindings/<str:binding_id>/leave/", apis.BindingLeaveApi.as_view(), name="api-binding-leave"),
+    path(
+        "bindings/<str:binding_id>/evidence/",
+        apis.BindingEvidenceUploadApi.as_view(),
+        name="api-binding-evidence",
+    ),
+    path("counter/bindings/", apis.CounterBindingCreateApi.as_view(), name="api-counter-bindings"),
+    path("counter/cards/<str:card_number>/", apis.CounterCardApi.as_view(), name="api-counter-card"),
+]
