@@ -176,6 +176,6 @@ class UserAdmin(DjangoUserAdmin, SimpleHistoryAdmin):
     search_fields = ["username"]
     raw_id_fields = ["person"]
     fieldsets = (
-        *DjangoUserAdmin.fieldsets,
+        *(DjangoUserAdmin.fieldsets or ()),
         ("角色与范围", {"fields": ("role", "region", "institution", "person")}),
     )

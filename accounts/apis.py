@@ -112,7 +112,7 @@ class LogoutApi(APIView):
         request=None, responses={204: OpenApiResponse(description="signed out")}, operation_id="auth_logout"
     )
     def post(self, request: Request) -> Response:
-        request._auth.delete()
+        request.auth.delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -136,7 +136,7 @@ class MeApi(APIView):
         balance_fen = serializers.SerializerMethodField()
 
         def get_region(self, person: Any) -> dict[str, str]:
-            return MeApi.RegionSerializer(person.region).data  # type: ignore[return-value]
+            return dict(MeApi.RegionSerializer(person.region).data)
 
         def get_balance_fen(self, person: Any) -> int | None:
             account = PersonalAccount.objects.filter(person=person).only("balance_fen").first()

@@ -19,7 +19,7 @@ def axes_username(request: HttpRequest, credentials: dict[str, Any]) -> str:
 
 
 class LoginBackend(ModelBackend):
-    def authenticate(  # type: ignore[override]
+    def authenticate(
         self,
         request: HttpRequest | None,
         username: str | None = None,

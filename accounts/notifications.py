@@ -27,5 +27,10 @@ def messages_send_many(*, items: Iterable[tuple[Person, str, str]], sms: bool = 
     Message.objects.bulk_create(rows, batch_size=1000)
     if sms:
         outgoing = [(m.person.phone, f"【医保家庭共济】{m.body}") for m in rows if m.person.phone]
-        transaction.on_commit(lambda: [_send_sms(phone, text) for phone, text in outgoing])
+
+        def send_all() -> None:
+            for phone, text in outgoing:
+                _send_sms(phone, text)
+
+        transaction.on_commit(send_all)
     return len(rows)

@@ -25,8 +25,7 @@ class BindingEventInline(admin.TabularInline):
     model = BindingEvent
     extra = 0
     can_delete = False
-    fields = ["at", "from_status", "to_status", "channel", "actor", "reasons"]
-    readonly_fields = fields
+    fields = readonly_fields = ("at", "from_status", "to_status", "channel", "actor", "reasons")
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -36,8 +35,15 @@ class EvidenceInline(admin.TabularInline):
     model = Evidence
     extra = 0
     can_delete = False
-    fields = ["uploaded_at", "content_type", "size", "review", "reviewed_by", "reviewed_at", "review_note"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "uploaded_at",
+        "content_type",
+        "size",
+        "review",
+        "reviewed_by",
+        "reviewed_at",
+        "review_note",
+    )
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -59,7 +65,7 @@ class BindingAdmin(admin.ModelAdmin):
     search_fields = ["sharer__card_number", "beneficiary__card_number"]
     search_help_text = "输入完整的社会保障卡号"
     show_full_result_count = False
-    fields = [
+    fields = readonly_fields = (
         "sharer",
         "beneficiary",
         "relation_code",
@@ -73,8 +79,7 @@ class BindingAdmin(admin.ModelAdmin):
         "created_at",
         "activated_at",
         "ended_at",
-    ]
-    readonly_fields = fields
+    )
     inlines = [BindingEventInline, EvidenceInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Binding]:
@@ -100,7 +105,7 @@ class EvidenceAdmin(admin.ModelAdmin):
     list_display = ["uploaded_at", "binding", "content_type", "size", "review", "open_file"]
     list_filter = ["review"]
     list_select_related = ["binding__sharer", "binding__beneficiary"]
-    fields = [
+    fields = readonly_fields = (
         "binding",
         "open_file",
         "content_type",
@@ -111,8 +116,7 @@ class EvidenceAdmin(admin.ModelAdmin):
         "reviewed_by",
         "reviewed_at",
         "review_note",
-    ]
-    readonly_fields = fields
+    )
     actions = ["approve", "reject"]
 
     @admin.display(description="文件")

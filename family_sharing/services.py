@@ -313,7 +313,7 @@ def binding_set_limit(*, actor: User, binding: Binding, monthly_limit_fen: int |
 
 def evidence_content_type(file: UploadedFile) -> str | None:
     """The type the file's bytes say it is (not its name): PDF, JPEG or PNG, else None."""
-    import filetype  # type: ignore[import-untyped]
+    import filetype
 
     head = file.read(2048)
     file.seek(0)

@@ -1,12 +1,12 @@
 """The composition root's URL map (API.md sections 1, 2, 3 and 6)."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from portal import views
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("", include("accounts.api_urls")),
     path("", include("family_sharing.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

