@@ -50,6 +50,20 @@ DEMO_PERSONS = [
     ("陈明", _number("31010419800707001"), "C20000001", "13900000001", "310100", "employee", 42_000, "no"),
 ]
 DEMO_RESIDENT_LOGINS = ["张建国", "李秀英", "张德福", "陈明"]
+# The registry's view of the 张 family: kind, a, b, parent_kind, valid_from (names stand for numbers).
+DEMO_KINSHIP = [
+    ("spouse", "张建国", "李秀英", "", "1990-05-01"),
+    ("parent", "张德福", "张建国", "birth", ""),
+    ("parent", "王桂兰", "张建国", "birth", ""),
+    ("parent", "张建国", "张伟", "birth", ""),
+    ("parent", "李秀英", "张伟", "birth", ""),
+    ("parent", "张建国", "张丽", "birth", ""),
+    ("parent", "李秀英", "张丽", "birth", ""),
+    ("parent", "张伟", "张小宝", "birth", ""),
+]
+# Demo bindings: 张建国 pays for his father (active once the father consents and the registry
+# confirms it) and has asked to pay for his mother (waiting for her consent).
+DEMO_BINDINGS = [("张建国", "张德福", "51", True), ("张建国", "王桂兰", "52", False)]
 DEMO_INSTITUTIONS = [
     ("H11010001", "北京市第一人民医院", "110100", "hospital"),
     ("P11010001", "北京市惠民大药房", "110100", "pharmacy"),
@@ -113,6 +127,37 @@ def _import_reference(folder: Path) -> None:
     )
     call_command("import_institutions", str(institutions), verbosity=0)
     call_command("import_persons", str(persons), verbosity=0)
+    numbers = {name: num for name, num, *_ in DEMO_PERSONS}
+    kinship = folder / "kinship.csv"
+    _write_csv(
+        kinship,
+        ["kind", "a_id_number", "b_id_number", "parent_kind", "valid_from", "valid_to"],
+        [
+            [kind, numbers[a], numbers[b], parent_kind, since, ""]
+            for kind, a, b, parent_kind, since in DEMO_KINSHIP
+        ],
+    )
+    call_command("import_kinship", str(kinship), verbosity=0)
+
+
+def _demo_bindings(users: dict[str, User]) -> None:
+    """Through the same services a resident uses; skipped for a pair that already has a binding."""
+    from family_sharing.models import Binding
+    from family_sharing.services import binding_consent, binding_request
+    from family_sharing.verification import bindings_verify
+
+    people = {name: (num, name) for name, num, *_ in DEMO_PERSONS}
+    for sharer, relative, code, consents in DEMO_BINDINGS:
+        actor = users[sharer]
+        number, name = people[relative]
+        if Binding.objects.filter(sharer=actor.person, beneficiary__name=name).exists():
+            continue
+        binding = binding_request(
+            actor=actor, beneficiary_id_number=number, beneficiary_name=name, relation_code=code
+        )
+        if consents:
+            binding_consent(actor=users[relative], binding=binding, accept=True)
+    bindings_verify()
 
 
 def _demo_totp(user: User) -> None:
@@ -132,6 +177,7 @@ def seed_demo(*, staff_password: str) -> list[DemoLogin]:
     with tempfile.TemporaryDirectory() as tmp:
         _import_reference(Path(tmp))
     logins: list[DemoLogin] = []
+    users: dict[str, User] = {}
     for name, number, *_ in DEMO_PERSONS:
         if name not in DEMO_RESIDENT_LOGINS:
             continue
@@ -143,7 +189,9 @@ def seed_demo(*, staff_password: str) -> list[DemoLogin]:
             user.set_password(DEMO_RESIDENT_PASSWORD)
             user.save()
         _demo_totp(user)
+        users[name] = user
         logins.append(DemoLogin(f"参保人 {name}", number, DEMO_RESIDENT_PASSWORD))
+    _demo_bindings(users)
     for username, role, region, institution in DEMO_STAFF:
         user = staff_create(
             username=username,

@@ -1,0 +1,24 @@
+"""The first run's demo data: reference data, then `seed_demo`, twice."""
+
+import pytest
+from django.core.management import call_command
+
+from accounts.models import Person, User
+from family_sharing.models import Binding
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seed_demo_gives_working_logins_and_a_family_and_is_idempotent(monkeypatch, capsys):
+    # given reference data and a staff password
+    monkeypatch.setenv("STAFF_PASSWORD", "Demo-Staff-2026")
+    call_command("load_reference_data", verbosity=0)
+    # when the demo is seeded twice
+    call_command("seed_demo")
+    call_command("seed_demo")
+    out = capsys.readouterr().out
+    # then every login is printed, the family exists once, the father binding is active
+    assert "bureau_demo" in out and "hospital_demo" in out and "110105196503120013" in out
+    assert Person.objects.filter(name="张建国").count() == 1
+    assert User.objects.filter(username__in=["bureau_demo", "hospital_demo", "pharmacy_demo"]).count() == 3
+    statuses = dict(Binding.objects.values_list("beneficiary__name", "status"))
+    assert statuses == {"张德福": "active", "王桂兰": "pending_consent"}
