@@ -79,7 +79,8 @@ def percentiles(samples: list[float]) -> dict[str, float]:
 def sample_pairs(blocks: int, count: int, seed: int) -> list[tuple[int, int, str]]:
     """(sharer n, beneficiary n, declared code) for `count` random pairs of real relatives."""
     rnd = random.Random(seed)
-    pairs, seen = [], set()
+    pairs: list[tuple[int, int, str]] = []
+    seen: set[tuple[int, int]] = set()
     while len(pairs) < count:
         relation = rnd.choice(RELATIVES)
         s, b = pair_numbers(relation, rnd.randrange(blocks), blocks)

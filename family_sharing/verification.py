@@ -6,6 +6,7 @@ with one UPDATE, one INSERT of events and one INSERT of messages. The number of 
 constant; running the pass again finds nothing left to do."""
 
 import datetime as dt
+import json
 import time
 from dataclasses import dataclass, field
 
@@ -31,13 +32,14 @@ class VerifyResult:
     needs_evidence: int = 0
     rejected: int = 0
     suspended: int = 0
+    resumed: int = 0
     seconds: float = 0.0
     outcomes: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> str:
         return (
             f"verified {self.checked} pending bindings: {self.activated} active, {self.needs_evidence} need evidence, "
-            f"{self.rejected} rejected; {self.suspended} suspended (registry edge ended); {self.seconds:.2f}s"
+            f"{self.rejected} rejected; {self.suspended} suspended (registry edge ended), {self.resumed} resumed; {self.seconds:.2f}s"
         )
 
 
@@ -97,16 +99,59 @@ def _verify_chunk(as_of: dt.date, result: VerifyResult, chunk: int) -> int:
             binding.status, binding.reasons, binding.updated_at = to, reasons, now
             binding.derived_relation_code = answer.code or ""
             messages.append((binding.sharer, "家庭共济绑定核验结果", text))
-        Binding.objects.bulk_update(
-            bindings, ["status", "reasons", "updated_at", "activated_at", "ended_at", "derived_relation_code"]
-        )
+        _write_outcomes(bindings, now)
         BindingEvent.objects.bulk_create(events)
         messages_send_many(items=messages)
         result.checked += len(bindings)
         return len(bindings)
 
 
+# One UPDATE for the whole chunk from arrays (bulk_update's CASE WHEN per row and field took three
+# quarters of the pass's time at 1,000 bindings a chunk: building it in Python and evaluating it).
+_OUTCOMES_SQL = """
+    UPDATE family_sharing_binding AS b
+       SET status = u.status, reasons = u.reasons::jsonb, derived_relation_code = u.derived,
+           activated_at = u.activated_at, ended_at = u.ended_at, updated_at = %s
+      FROM unnest(%s::uuid[], %s::text[], %s::text[], %s::text[], %s::timestamptz[], %s::timestamptz[])
+           AS u(id, status, reasons, derived, activated_at, ended_at)
+     WHERE b.id = u.id
+"""
+
+
+def _write_outcomes(bindings: list[Binding], now: dt.datetime) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _OUTCOMES_SQL,
+            [
+                now,
+                [b.pk for b in bindings],
+                [b.status for b in bindings],
+                [json.dumps(b.reasons) for b in bindings],
+                [b.derived_relation_code for b in bindings],
+                [b.activated_at for b in bindings],
+                [b.ended_at for b in bindings],
+            ],
+        )
+
+
 # Active spouse bindings whose marriage the registry no longer shows valid (divorce): suspended.
+_VALID_SPOUSE_EDGE = """
+        SELECT 1 FROM family_sharing_kinshipedge e
+        WHERE e.kind = 'spouse' AND e.a_id = LEAST(b.sharer_id, b.beneficiary_id)
+          AND e.b_id = GREATEST(b.sharer_id, b.beneficiary_id)
+          AND (e.valid_from IS NULL OR e.valid_from <= %s) AND (e.valid_to IS NULL OR e.valid_to >= %s)"""
+
+# Spouse bindings suspended because the marriage had ended, whose registry now shows it valid again
+# (a corrected record, a remarriage): they resume.
+_RESTORED_SPOUSE_SQL = f"""
+    SELECT b.id FROM family_sharing_binding b
+    WHERE b.status = 'suspended' AND b.reasons @> '["registry_edge_ended"]'::jsonb
+      AND EXISTS ({_VALID_SPOUSE_EDGE})
+    ORDER BY b.id
+    LIMIT %s
+    FOR UPDATE OF b SKIP LOCKED
+"""
+
 _ENDED_SPOUSE_SQL = """
     SELECT b.id FROM family_sharing_binding b
     JOIN accounts_relationcode rc ON rc.code = b.relation_code_id
@@ -156,14 +201,41 @@ def _suspend_ended_spouses(as_of: dt.date, result: VerifyResult, chunk: int) -> 
         return len(bindings)
 
 
+def _resume_restored_spouses(as_of: dt.date, result: VerifyResult, chunk: int) -> int:
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(_RESTORED_SPOUSE_SQL, [as_of, as_of, chunk])
+            ids = [row[0] for row in cursor.fetchall()]
+        if not ids:
+            return 0
+        bindings = list(Binding.objects.filter(pk__in=ids).select_related("sharer", "beneficiary"))
+        reasons = [SharingError.REGISTRY_VERIFIED.value]
+        BindingEvent.objects.bulk_create(
+            BindingEvent(
+                binding=b, from_status=b.status, to_status=S.ACTIVE, channel=Channel.SYSTEM, reasons=reasons
+            )
+            for b in bindings
+        )
+        Binding.objects.filter(pk__in=ids).update(status=S.ACTIVE, reasons=reasons, updated_at=timezone.now())
+        text = "户籍登记显示你们的婚姻关系有效，家庭共济绑定已恢复。"
+        messages_send_many(
+            items=[(p, "家庭共济绑定已恢复", text) for b in bindings for p in (b.sharer, b.beneficiary)]
+        )
+        result.resumed += len(bindings)
+        return len(bindings)
+
+
 def bindings_verify(*, as_of: dt.date | None = None, chunk: int = CHUNK) -> VerifyResult:
-    """Verifies every pending binding, then suspends active spouse bindings whose marriage ended."""
+    """Verifies every pending binding, suspends active spouse bindings whose marriage ended, and
+    resumes those the registry shows valid again."""
     started = time.monotonic()
     day = as_of or today()
     result = VerifyResult()
     while _verify_chunk(day, result, chunk) == chunk:
         pass
     while _suspend_ended_spouses(day, result, chunk) == chunk:
+        pass
+    while _resume_restored_spouses(day, result, chunk) == chunk:
         pass
     result.seconds = time.monotonic() - started
     return result

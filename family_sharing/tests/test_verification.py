@@ -287,3 +287,27 @@ def test_two_passes_at_once_never_take_the_same_binding():
     events = list(BindingEvent.objects.values_list("binding_id", "from_status", "to_status"))
     assert sorted(e[0] for e in events) == sorted(b.pk for b in bindings)
     assert {(e[1], e[2]) for e in events} == {(PENDING, "active")}
+
+
+@pytest.mark.django_db
+def test_a_spouse_binding_suspended_for_a_divorce_resumes_when_the_registry_is_corrected(
+    near_relatives_policy,
+):
+    # given an active spouse binding whose marriage the registry shows ended
+    from family_sharing.tests.factories import spouse_edge
+
+    me, wife = sharer(), person(1982, male=False)
+    edge = spouse_edge(me, wife, valid_from=dt.date(2005, 1, 1), valid_to=dt.date(2025, 1, 1))
+    binding = BindingFactory(sharer=me, beneficiary=wife, relation_code_id="12", status="active")
+    assert bindings_verify().suspended == 1
+    assert status_of(binding) == "suspended"
+    # when a corrected record removes the end date
+    edge.valid_to = None
+    edge.save()
+    result = bindings_verify()
+    # then the binding is active again, recorded as a system event
+    assert result.resumed == 1
+    assert status_of(binding) == "active"
+    last = BindingEvent.objects.filter(binding=binding).order_by("-at", "-id").first()
+    assert (last.from_status, last.to_status, last.channel) == ("suspended", "active", "system")
+    assert bindings_verify().resumed == 0

@@ -1,0 +1,1 @@
+"""Benchmarks (bench/README.md): scripts run as `python bench/<name>.py`."""
