@@ -27,8 +27,11 @@ typecheck: bootstrap
 messages: bootstrap
 	cd . && .venv/bin/python manage.py compilemessages -l en --ignore=.venv
 
+# Benchmarks (minutes at full size; `make bench BENCH=eligibility` runs one). Numbers go into issue notes.
 bench: bootstrap
-	.venv/bin/python scripts/stack.py shell shell -c "import runpy; runpy.run_path('bench/import_persons.py', run_name='__main__')"
+	.venv/bin/python scripts/stack.py exec sh -c 'for b in $(BENCH); do .venv/bin/python bench/$$b.py || exit 1; done'
+
+BENCH ?= import_persons import_kinship eligibility verify_bindings
 
 demo-code: bootstrap
 	.venv/bin/python manage.py demo_code

@@ -170,10 +170,13 @@ def main() -> int:
         return run()
     if command == "test":
         return test(rest)
+    if command == "exec":  # any program (a benchmark) against the embedded servers
+        with services() as env:
+            return subprocess.run(rest, cwd=ROOT, env=env, check=False).returncode
     if command == "shell":  # any manage.py command against the embedded servers
         with services() as env:
             return subprocess.run([PY, "manage.py", *rest], cwd=ROOT, env=env, check=False).returncode
-    print(f"usage: {sys.argv[0]} run | test [pytest args] | shell <manage.py args>", file=sys.stderr)
+    print(f"usage: {sys.argv[0]} run | test [pytest args] | shell <manage.py args> | exec <program>", file=sys.stderr)
     return 2
 
 
