@@ -158,3 +158,29 @@ def staff_create(
 def person_view_record(*, staff: User, person: Person, surface: str) -> None:
     """The audit row for one staff view of a person's detail."""
     PersonViewLog.objects.create(staff=staff, person=person, surface=surface)
+
+
+def person_keys_rotate(*, batch: int = 5000) -> int:
+    """Re-encrypts identity and phone numbers with the first key of FIELD_ENCRYPTION_KEY, one
+    transaction per batch of persons (history rows hold neither number)."""
+    from django.db import connection
+
+    done, last = 0, 0
+    while True:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT id, id_number, phone FROM accounts_person WHERE id > %s ORDER BY id LIMIT %s FOR UPDATE",
+                [last, batch],
+            )
+            rows = cursor.fetchall()
+            if not rows:
+                return done
+            ids = [r[0] for r in rows]
+            numbers = [crypto.rotate(r[1]) for r in rows]
+            phones = [crypto.rotate(r[2]) if r[2] else r[2] for r in rows]
+            cursor.execute(
+                "UPDATE accounts_person p SET id_number = v.n, phone = v.ph "
+                "FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS v(id, n, ph) WHERE p.id = v.id",
+                [ids, numbers, phones],
+            )
+            done, last = done + len(rows), ids[-1]

@@ -101,3 +101,27 @@ def test_sex_and_birth_date_are_derived_from_the_number():
     identity = parse_id_number(woman.lower())
     assert identity.sex == "female"
     assert identity.birth_date == dt.date(1956, 2, 29)
+
+
+@pytest.mark.django_db
+def test_rotate_field_keys_moves_every_row_to_the_new_key_and_the_old_key_can_go():
+    # given rows under the old key
+    from django.conf import settings
+    from django.core.management import call_command
+
+    people = [PersonFactory(phone="13812345678"), PersonFactory(phone="")]
+    old_keys = settings.FIELD_ENCRYPTION_KEYS
+    new_key = Fernet.generate_key().decode()
+    try:
+        # when the new key goes first and the command runs
+        with override_settings(FIELD_ENCRYPTION_KEYS=[new_key, *old_keys]):
+            crypto.reset_caches()
+            call_command("rotate_field_keys", batch=1)
+        # then the new key alone reads every row
+        with override_settings(FIELD_ENCRYPTION_KEYS=[new_key]):
+            crypto.reset_caches()
+            for p in people:
+                fresh = Person.objects.get(pk=p.pk)
+                assert (fresh.id_number, fresh.phone) == (p.id_number, p.phone)
+    finally:
+        crypto.reset_caches()
