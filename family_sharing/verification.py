@@ -135,18 +135,16 @@ def _write_outcomes(bindings: list[Binding], now: dt.datetime) -> None:
 
 
 # Active spouse bindings whose marriage the registry no longer shows valid (divorce): suspended.
-_VALID_SPOUSE_EDGE = """
+# Spouse bindings suspended because the marriage had ended, whose registry now shows it valid again
+# (a corrected record, a remarriage): they resume.
+_RESTORED_SPOUSE_SQL = """
+    SELECT b.id FROM family_sharing_binding b
+    WHERE b.status = 'suspended' AND b.reasons @> '["registry_edge_ended"]'::jsonb
+      AND EXISTS (
         SELECT 1 FROM family_sharing_kinshipedge e
         WHERE e.kind = 'spouse' AND e.a_id = LEAST(b.sharer_id, b.beneficiary_id)
           AND e.b_id = GREATEST(b.sharer_id, b.beneficiary_id)
-          AND (e.valid_from IS NULL OR e.valid_from <= %s) AND (e.valid_to IS NULL OR e.valid_to >= %s)"""
-
-# Spouse bindings suspended because the marriage had ended, whose registry now shows it valid again
-# (a corrected record, a remarriage): they resume.
-_RESTORED_SPOUSE_SQL = f"""
-    SELECT b.id FROM family_sharing_binding b
-    WHERE b.status = 'suspended' AND b.reasons @> '["registry_edge_ended"]'::jsonb
-      AND EXISTS ({_VALID_SPOUSE_EDGE})
+          AND (e.valid_from IS NULL OR e.valid_from <= %s) AND (e.valid_to IS NULL OR e.valid_to >= %s))
     ORDER BY b.id
     LIMIT %s
     FOR UPDATE OF b SKIP LOCKED

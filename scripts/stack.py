@@ -176,7 +176,10 @@ def main() -> int:
     if command == "shell":  # any manage.py command against the embedded servers
         with services() as env:
             return subprocess.run([PY, "manage.py", *rest], cwd=ROOT, env=env, check=False).returncode
-    print(f"usage: {sys.argv[0]} run | test [pytest args] | shell <manage.py args> | exec <program>", file=sys.stderr)
+    print(
+        f"usage: {sys.argv[0]} run | test [pytest args] | shell <manage.py args> | exec <program>",
+        file=sys.stderr,
+    )
     return 2
 
 
