@@ -36,6 +36,7 @@ _BALANCE_SHAPE = re.compile(r"^-?[0-9]{1,18}$")  # fits a bigint
 _INSURANCE_TYPES = frozenset(InsuranceType.values)
 _STATUSES = frozenset(InsuranceStatus.values)
 _EMPLOYEE = InsuranceType.EMPLOYEE.value
+_MEMO_LIMIT = 200_000
 _TRUTH = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False, "": False}
 
 
@@ -76,7 +77,8 @@ class IdNumberChecker:
             born = None
         if born is not None and (born > self.as_of or born.year < 1880):
             born = None
-        self._births[text] = born
+        if len(self._births) < _MEMO_LIMIT:  # bounded, even for a file of made-up numbers
+            self._births[text] = born
         return born
 
     def _place_valid(self, address: str, year: int) -> bool:
@@ -88,7 +90,8 @@ class IdNumberChecker:
                 valid = True
             except (ValidationError, KeyError):  # KeyError: a known province with an unknown county
                 valid = False
-            self._places[key] = valid
+            if len(self._places) < _MEMO_LIMIT:
+                self._places[key] = valid
         return valid
 
 

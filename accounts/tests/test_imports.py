@@ -10,7 +10,7 @@ from django.db import connection
 from stdnum.cn import ric
 
 from accounts.identity import id_number_problem
-from accounts.imports import persons as persons_module
+from accounts.imports import persons_sql as persons_module
 from accounts.imports.person_rows import IdNumberChecker
 from accounts.models import (
     AccountEntry,
@@ -749,3 +749,61 @@ def test_bulk_lookup_hash_equals_crypto_lookup_hash():
 
     number = make_id_number()
     assert lookup_hasher()(number) == crypto.lookup_hash(number)
+
+
+# --- file shape ----------------------------------------------------------------------------------
+
+
+def test_file_with_only_a_header_imports_nothing(tmp_path, region):
+    # given
+    path = write_csv(tmp_path, [])
+
+    # when
+    status, out, err = run("import_persons", path)
+
+    # then
+    assert (status, err) == (0, "")
+    assert "rows read 0, inserted 0" in out
+
+
+def test_windows_line_endings_and_a_bom_are_read(tmp_path, region):
+    # given
+    path = tmp_path / "excel.csv"
+    text = "\r\n".join([HEADER, person_line(card="A00000001"), person_line(card="A00000002")]) + "\r\n"
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode())
+
+    # when
+    status, _, err = run("import_persons", path)
+
+    # then
+    assert (status, err) == (0, "")
+    assert Person.objects.count() == 2
+
+
+def test_file_that_is_not_utf8_is_refused(tmp_path, region):
+    # given: the same content saved as GBK, as older spreadsheets do
+    path = tmp_path / "gbk.csv"
+    path.write_bytes("\n".join([HEADER, person_line()]).encode("gbk"))
+
+    # when
+    status, _, err = run("import_persons", path)
+
+    # then
+    assert status == 1
+    assert stderr_lines(err)[0].split(" ")[2] == "encoding"
+    assert Person.objects.count() == 0
+
+
+def test_stored_employee_without_an_account_gets_one_on_the_next_import(tmp_path, region):
+    # given: a person stored by other means, without an account
+    person = PersonFactory(region=region, card_number="A00000007", insurance_type="employee")
+    line = person_line(
+        person.id_number, name=person.name, card="A00000007", phone=person.phone, balance="321"
+    )
+
+    # when
+    status, out, _ = run("import_persons", write_csv(tmp_path, [line]))
+
+    # then
+    assert status == 0 and "accounts opened 1" in out
+    assert PersonalAccount.objects.get(person=person).balance_fen == 321

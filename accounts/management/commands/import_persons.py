@@ -15,8 +15,9 @@ class Command(CsvImportCommand):
         "id_number,name,card_number,phone,region_code,insurance_type,status,balance_fen,pensioner,"
         "last_certified_on. An employee without a personal account gets one whose opening balance "
         "is balance_fen (one 期初余额 credit entry); an existing account's balance is never "
-        "changed by a re-import, because after opening the ledger is the truth. All-or-nothing; "
-        "running the same file again changes nothing."
+        "changed by a re-import, because after opening the ledger is the truth. A card number held "
+        "by another stored person is refused (a card cannot move between persons within one file). "
+        "All-or-nothing; running the same file again changes nothing."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
