@@ -46,7 +46,7 @@ def id_number_problem(raw: str, *, as_of: dt.date | None = None) -> AccountsErro
         return AccountsError.ID_NUMBER_BIRTH_DATE
     try:
         ric.get_birth_place(number)
-    except ValidationError:
+    except (ValidationError, KeyError):  # stdnum raises KeyError for a known province, unknown county
         return AccountsError.ID_NUMBER_ADDRESS
     return None
 

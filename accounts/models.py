@@ -112,10 +112,12 @@ class Person(models.Model):
 
     name = models.CharField("姓名", max_length=50)
     id_number = EncryptedTextField("公民身份号码（加密）")
-    id_hash = models.CharField("身份号码查询散列", max_length=64, unique=True, editable=False)
-    card_number = models.CharField("社会保障卡号", max_length=9, unique=True)
+    # Unique through Meta constraints, not unique=True: a varchar column with unique=True also gets a
+    # text_pattern_ops "_like" index, which exact look-ups never use and every insert pays for.
+    id_hash = models.CharField("身份号码查询散列", max_length=64, editable=False)
+    card_number = models.CharField("社会保障卡号", max_length=9)
     phone = EncryptedTextField("手机号（加密）", blank=True, default="")
-    phone_hash = models.CharField(max_length=64, blank=True, default="", db_index=True, editable=False)
+    phone_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
     sex = models.CharField("性别", max_length=6, choices=Sex.choices, editable=False)
     birth_date = models.DateField("出生日期", editable=False)
     region = models.ForeignKey(PoolingRegion, on_delete=models.PROTECT, verbose_name="统筹区")
@@ -127,12 +129,16 @@ class Person(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     # History keeps who changed what and when; the numbers themselves stay out of it (phone_hash
     # still shows that a phone number changed).
-    history = HistoricalRecords(excluded_fields=["id_number", "id_hash", "phone"])
+    history = HistoricalRecords(
+        excluded_fields=["id_number", "id_hash", "phone"], no_db_index=["card_number", "region"]
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "参保人"
         ordering = ["id"]
         constraints = [
+            models.UniqueConstraint(fields=["id_hash"], name="person_id_hash_unique"),
+            models.UniqueConstraint(fields=["card_number"], name="person_card_unique"),
             models.CheckConstraint(
                 condition=Q(card_number__regex=r"^[A-Z][0-9]{8}$"), name="person_card_shape"
             ),
@@ -149,7 +155,10 @@ class Person(models.Model):
                 name="person_status_valid",
             ),
         ]
-        indexes = [models.Index(fields=["region", "status"], name="person_region_status")]
+        indexes = [
+            models.Index(fields=["region", "status"], name="person_region_status"),
+            models.Index(fields=["phone_hash"], name="person_phone_hash"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name_masked}（{self.card_number_masked}）"

@@ -125,3 +125,9 @@ def test_rotate_field_keys_moves_every_row_to_the_new_key_and_the_old_key_can_go
                 assert (fresh.id_number, fresh.phone) == (p.id_number, p.phone)
     finally:
         crypto.reset_caches()
+
+
+def test_an_unknown_county_code_is_an_address_problem_not_a_crash():
+    body = "11999919800101001"
+    number = body + __import__("stdnum.cn.ric", fromlist=["x"]).calc_check_digit(body + "0")
+    assert id_number_problem(number) == "id_number_address"
