@@ -15,9 +15,12 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from stdnum.cn import ric
 
+from accounts.imports.institutions import COLUMNS as INSTITUTION_COLUMNS
+from accounts.imports.person_rows import COLUMNS as PERSON_COLUMNS
 from accounts.models import Role, User
 from accounts.selectors import person_get_by_id_number
 from accounts.services import staff_create
+from family_sharing.imports.kinship import COLUMNS as KINSHIP_COLUMNS
 
 # One authenticator secret for every demo login (20 bytes, shown in base32 when the portal starts).
 DEMO_TOTP_KEY_HEX = "3132333435363738393031323334353637383930"
@@ -93,18 +96,7 @@ def _import_reference(folder: Path) -> None:
     persons = folder / "persons.csv"
     _write_csv(
         persons,
-        [
-            "id_number",
-            "name",
-            "card_number",
-            "phone",
-            "region_code",
-            "insurance_type",
-            "status",
-            "balance_fen",
-            "pensioner",
-            "last_certified_on",
-        ],
+        list(PERSON_COLUMNS),
         [
             [
                 num,
@@ -122,16 +114,14 @@ def _import_reference(folder: Path) -> None:
         ],
     )
     institutions = folder / "institutions.csv"
-    _write_csv(
-        institutions, ["code", "name", "region_code", "kind"], [list(row) for row in DEMO_INSTITUTIONS]
-    )
+    _write_csv(institutions, list(INSTITUTION_COLUMNS), [list(row) for row in DEMO_INSTITUTIONS])
     call_command("import_institutions", str(institutions), verbosity=0)
     call_command("import_persons", str(persons), verbosity=0)
     numbers = {name: num for name, num, *_ in DEMO_PERSONS}
     kinship = folder / "kinship.csv"
     _write_csv(
         kinship,
-        ["kind", "a_id_number", "b_id_number", "parent_kind", "valid_from", "valid_to"],
+        list(KINSHIP_COLUMNS),
         [
             [kind, numbers[a], numbers[b], parent_kind, since, ""]
             for kind, a, b, parent_kind, since in DEMO_KINSHIP
