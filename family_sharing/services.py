@@ -266,34 +266,39 @@ def binding_consent(*, actor: User, binding: Binding, accept: bool) -> Binding:
     return binding
 
 
+def _end_by_party(*, actor: User, binding: Binding, party: str, reason: str, text: str) -> Binding:
+    """One party (`sharer` or `beneficiary`) ends the binding; the other party is told."""
+    binding = _lock(binding)
+    if actor.person_id != getattr(binding, f"{party}_id"):
+        raise ApplicationError(FORBIDDEN)
+    transition(binding, S.REVOKED, actor=actor, channel=Channel.WEB, reasons=[reason])
+    other = binding.beneficiary if party == "sharer" else binding.sharer
+    message_send(person=other, subject="家庭共济绑定已解除", body=text.format(binding=binding))
+    return binding
+
+
 @transaction.atomic
 def binding_revoke(*, actor: User, binding: Binding) -> Binding:
     """The sharer ends the binding; it stops paying at once."""
-    binding = _lock(binding)
-    if actor.person_id != binding.sharer_id:
-        raise ApplicationError(FORBIDDEN)
-    transition(binding, S.REVOKED, actor=actor, channel=Channel.WEB, reasons=[SharingError.REVOKED_BY_SHARER])
-    message_send(
-        person=binding.beneficiary,
-        subject="家庭共济绑定已解除",
-        body=f"{binding.sharer.name_masked}已解除与您的家庭共济绑定，今后不能再用其个人账户支付。",
+    return _end_by_party(
+        actor=actor,
+        binding=binding,
+        party="sharer",
+        reason=SharingError.REVOKED_BY_SHARER,
+        text="{binding.sharer.name_masked}已解除与您的家庭共济绑定，今后不能再用其个人账户支付。",
     )
-    return binding
 
 
 @transaction.atomic
 def binding_leave(*, actor: User, binding: Binding) -> Binding:
     """The beneficiary leaves the binding."""
-    binding = _lock(binding)
-    if actor.person_id != binding.beneficiary_id:
-        raise ApplicationError(FORBIDDEN)
-    transition(binding, S.REVOKED, actor=actor, channel=Channel.WEB, reasons=[SharingError.BENEFICIARY_LEFT])
-    message_send(
-        person=binding.sharer,
-        subject="家庭共济绑定已解除",
-        body=f"{binding.beneficiary.name_masked}已退出与您的家庭共济绑定。",
+    return _end_by_party(
+        actor=actor,
+        binding=binding,
+        party="beneficiary",
+        reason=SharingError.BENEFICIARY_LEFT,
+        text="{binding.beneficiary.name_masked}已退出与您的家庭共济绑定。",
     )
-    return binding
 
 
 @transaction.atomic

@@ -18,7 +18,10 @@ from family_sharing.models import LIVE_STATUSES, Binding, BindingEvent, BindingS
 S = BindingStatus
 
 
-def _move(bindings: list[Binding], to: str, reason: str, subject: str, text: str, *, both: bool) -> int:
+def bindings_move(
+    bindings: list[Binding], to: str, reason: str, subject: str, text: str, *, both: bool
+) -> int:
+    """Moves locked bindings to `to` in one UPDATE with one event each and notifies the people in them."""
     if not bindings:
         return 0
     now = timezone.now()
@@ -48,7 +51,7 @@ def _locked(q: Q) -> list[Binding]:
 @transaction.atomic
 def bindings_suspend_for_sharers(*, sharer_ids: Collection[int]) -> int:
     bindings = _locked(Q(sharer_id__in=sharer_ids, status=S.ACTIVE))
-    return _move(
+    return bindings_move(
         bindings,
         S.SUSPENDED,
         SharingError.SHARER_STATUS_CHANGED,
@@ -67,7 +70,7 @@ def bindings_resume_for_sharers(*, sharer_ids: Collection[int]) -> int:
             reasons__contains=[SharingError.SHARER_STATUS_CHANGED.value],
         )
     )
-    return _move(
+    return bindings_move(
         bindings,
         S.ACTIVE,
         SharingError.SHARER_STATUS_RESTORED,
@@ -82,7 +85,7 @@ def bindings_end_for_persons(*, person_ids: Collection[int]) -> int:
     bindings = _locked(
         (Q(sharer_id__in=person_ids) | Q(beneficiary_id__in=person_ids)) & Q(status__in=LIVE_STATUSES)
     )
-    return _move(
+    return bindings_move(
         bindings,
         S.ENDED,
         SharingError.PERSON_TERMINATED,

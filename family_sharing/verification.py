@@ -19,6 +19,7 @@ from family_sharing.errors import SharingError
 from family_sharing.models import Binding, BindingEvent, BindingStatus, Channel
 from family_sharing.registry import PersonFacts, kinship_registry
 from family_sharing.relations import RelationFacts
+from family_sharing.status_hooks import bindings_move
 from portal.core.time import today
 
 S = BindingStatus
@@ -169,58 +170,41 @@ _ENDED_SPOUSE_SQL = """
 """
 
 
+def _locked_ids(query: str, as_of: dt.date, chunk: int) -> list[Binding]:
+    with connection.cursor() as cursor:
+        cursor.execute(query, [as_of, as_of, chunk])
+        ids = [row[0] for row in cursor.fetchall()]
+    return list(Binding.objects.filter(pk__in=ids).select_related("sharer", "beneficiary"))
+
+
 def _suspend_ended_spouses(as_of: dt.date, result: VerifyResult, chunk: int) -> int:
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(_ENDED_SPOUSE_SQL, [as_of, as_of, chunk])
-            ids = [row[0] for row in cursor.fetchall()]
-        if not ids:
-            return 0
-        bindings = list(Binding.objects.filter(pk__in=ids).select_related("sharer", "beneficiary"))
-        now = timezone.now()
-        reasons = [SharingError.REGISTRY_EDGE_ENDED.value]
-        events = [
-            BindingEvent(
-                binding=b,
-                from_status=b.status,
-                to_status=S.SUSPENDED,
-                channel=Channel.SYSTEM,
-                reasons=reasons,
-            )
-            for b in bindings
-        ]
-        Binding.objects.filter(pk__in=ids).update(status=S.SUSPENDED, reasons=reasons, updated_at=now)
-        BindingEvent.objects.bulk_create(events)
-        text = "户籍登记显示你们的婚姻关系已结束，家庭共济绑定已暂停。如有异议请联系医保经办机构。"
-        messages_send_many(
-            items=[(p, "家庭共济绑定已暂停", text) for b in bindings for p in (b.sharer, b.beneficiary)]
+        bindings = _locked_ids(_ENDED_SPOUSE_SQL, as_of, chunk)
+        moved = bindings_move(
+            bindings,
+            S.SUSPENDED,
+            SharingError.REGISTRY_EDGE_ENDED,
+            "家庭共济绑定已暂停",
+            "户籍登记显示你们的婚姻关系已结束，家庭共济绑定已暂停。如有异议请联系医保经办机构。",
+            both=True,
         )
-        result.suspended += len(bindings)
-        return len(bindings)
+        result.suspended += moved
+        return moved
 
 
 def _resume_restored_spouses(as_of: dt.date, result: VerifyResult, chunk: int) -> int:
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(_RESTORED_SPOUSE_SQL, [as_of, as_of, chunk])
-            ids = [row[0] for row in cursor.fetchall()]
-        if not ids:
-            return 0
-        bindings = list(Binding.objects.filter(pk__in=ids).select_related("sharer", "beneficiary"))
-        reasons = [SharingError.REGISTRY_VERIFIED.value]
-        BindingEvent.objects.bulk_create(
-            BindingEvent(
-                binding=b, from_status=b.status, to_status=S.ACTIVE, channel=Channel.SYSTEM, reasons=reasons
-            )
-            for b in bindings
+        bindings = _locked_ids(_RESTORED_SPOUSE_SQL, as_of, chunk)
+        moved = bindings_move(
+            bindings,
+            S.ACTIVE,
+            SharingError.REGISTRY_VERIFIED,
+            "家庭共济绑定已恢复",
+            "户籍登记显示你们的婚姻关系有效，家庭共济绑定已恢复。",
+            both=True,
         )
-        Binding.objects.filter(pk__in=ids).update(status=S.ACTIVE, reasons=reasons, updated_at=timezone.now())
-        text = "户籍登记显示你们的婚姻关系有效，家庭共济绑定已恢复。"
-        messages_send_many(
-            items=[(p, "家庭共济绑定已恢复", text) for b in bindings for p in (b.sharer, b.beneficiary)]
-        )
-        result.resumed += len(bindings)
-        return len(bindings)
+        result.resumed += moved
+        return moved
 
 
 def bindings_verify(*, as_of: dt.date | None = None, chunk: int = CHUNK) -> VerifyResult:
