@@ -120,7 +120,8 @@ class Person(models.Model):
     phone_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
     sex = models.CharField("性别", max_length=6, choices=Sex.choices, editable=False)
     birth_date = models.DateField("出生日期", editable=False)
-    region = models.ForeignKey(PoolingRegion, on_delete=models.PROTECT, verbose_name="统筹区")
+    # No index of its own: person_region_status (region, status) serves every look-up by region.
+    region = models.ForeignKey(PoolingRegion, on_delete=models.PROTECT, verbose_name="统筹区", db_index=False)
     insurance_type = models.CharField("险种", max_length=10, choices=InsuranceType.choices)
     status = models.CharField("参保状态", max_length=12, choices=InsuranceStatus.choices, default="normal")
     is_pensioner = models.BooleanField("领取养老金", default=False)

@@ -1,27 +1,34 @@
 """`import_persons`: upsert insured persons by identity number, a million rows at a time.
 
-All in one transaction (all-or-nothing):
-1. The file is streamed in batches of BATCH_ROWS. Each row is validated in Python (person_rows)
-   and its identity number and phone are hashed for lookup. One query per batch finds the stored
-   persons with these identity numbers and the holders of these card numbers: a card held by
-   another person is refused, and only what will really be written is encrypted (the identity
-   number of a new person, a new or changed phone), so an unchanged person costs no encryption.
-2. Every row, valid or not, is COPYed into a TEMP staging table (persons_sql). Invalid cells are
-   NULL there; plaintext numbers never reach the database, only ciphertext and keyed hashes.
+All in one transaction (all-or-nothing), in two threads that work side by side:
+1. This thread streams the file in batches of BATCH_ROWS. Each row is validated in Python
+   (person_rows), its identity number and phone are hashed for lookup and encrypted.
+2. The database thread takes batch k while this thread prepares batch k+1, on this thread's
+   connection and transaction (one batch at a time, so never two users of the connection at once):
+   one query finds the stored persons with these identity numbers and the holders of these card
+   numbers (a card held by another person is refused); the batch is COPYed into a TEMP table
+   (persons_sql); invalid cells are NULL there; plaintext numbers never reach the database, only
+   ciphertext and keyed hashes. While the file has shown no problem, the batch's new persons are
+   inserted at once, each employee with a personal account (its opening balance is the file's
+   balance, explained by one `credit` entry 期初余额), and the batch is appended to the staging table.
 3. Checks that need the whole file run as SQL on the staging table: the same identity number or
    card number on two lines.
-4. If any row had a problem: ImportRejected with every problem of every row; nothing is stored.
-5. Otherwise set-based SQL updates the persons whose data changed, inserts the new ones, opens a
-   personal account for every employee of the file who has none (its opening balance is the file's
-   balance, explained by one `credit` entry 期初余额), and writes the django-simple-history rows of
-   each change (reason `import_persons`, user `actor`), so the admin shows the import like any edit.
+4. If any row had a problem: ImportRejected with every problem of every row; the transaction
+   rolls back, so nothing is stored (not even the batches inserted before the problem showed).
+5. Otherwise set-based SQL updates the stored persons whose data changed and opens an account for
+   stored employees who have none. Every write has its django-simple-history row (reason
+   `import_persons`, user `actor`), so the admin shows the import like any edit.
 
 An existing personal account's balance is never changed by a re-import: after opening, the ledger
-is the truth. Re-running the same file changes nothing and writes no history. Card numbers are
-checked against the database as it was before the import, so a card cannot move from one person to
-another within one file."""
+is the truth. Re-running the same file changes nothing and writes no history (a stored person's
+identity-number ciphertext is never rewritten, a phone's only when its hash changed). A card
+number already held by another person, stored before the import or on an earlier batch of the
+file, is refused, so a card cannot move from one person to another within one file."""
 
+import contextlib
 import itertools
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,6 +55,9 @@ class _Staged:
     new_persons: int = 0
     stored_persons: int = 0
     card_reported: set[int] = field(default_factory=set)  # lines whose card is already reported
+    writing: bool = True  # no problem so far: new persons are inserted batch by batch
+    inserted: int = 0
+    opened: int = 0
 
 
 def persons_import(*, path: Path, dry_run: bool = False, actor: User | None = None) -> ImportResult:
@@ -60,12 +70,20 @@ def persons_import(*, path: Path, dry_run: bool = False, actor: User | None = No
     staged = _Staged()
     actor_id = actor.pk if actor is not None else None
     try:
-        with transaction.atomic(), connection.cursor() as cursor:
+        with transaction.atomic(), connection.cursor() as cursor, _database_thread() as database:
             sql.prepare(cursor)
+            pending: Future[None] | None = None
             for batch in itertools.batched(reader.rows(), BATCH_ROWS):
+                # This thread parses, hashes and encrypts batch k+1 while the database thread
+                # stages and inserts batch k: Python and PostgreSQL work side by side.
                 rows = [parser.parse(line, cells) for line, cells in batch]
-                rejected = bool(staged.problems or reader.errors)
-                _stage(cursor, rows, staged, None if rejected else encryptor)
+                ciphers = _Ciphers.of(rows, encryptor)
+                if pending is not None:
+                    pending.result()
+                parse_problems = bool(reader.errors) or any(row.problems for row in rows)
+                pending = database.submit(_stage, cursor, rows, ciphers, staged, actor_id, parse_problems)
+            if pending is not None:
+                pending.result()
             sql.analyze(cursor, stored_rows=staged.stored_persons > 0)
             staged.problems.extend(reader.errors)
             staged.problems.extend(sql.duplicates(cursor, reported_cards=staged.card_reported))
@@ -74,8 +92,7 @@ def persons_import(*, path: Path, dry_run: bool = False, actor: User | None = No
             updated = sql.update_changed(cursor, actor_id=actor_id) if staged.stored_persons else 0
             if staged.stored_persons:
                 sql.queue_stored_employees_without_account(cursor)
-            inserted = sql.insert_new(cursor, actor_id=actor_id)
-            opened = sql.open_accounts(cursor, actor_id=actor_id)
+                staged.opened += sql.open_accounts(cursor, actor_id=actor_id)
             sql.drop(cursor)
             if dry_run:
                 transaction.set_rollback(True)
@@ -85,29 +102,68 @@ def persons_import(*, path: Path, dry_run: bool = False, actor: User | None = No
         raise ApplicationError.of(CONFLICT, AccountsError.IMPORT_CONFLICT) from exc
     return ImportResult(
         rows_read=reader.rows_read,
-        inserted=inserted,
+        inserted=staged.inserted,
         updated=updated,
-        unchanged=reader.rows_read - inserted - updated,
+        unchanged=reader.rows_read - staged.inserted - updated,
         seconds=watch.seconds,
         dry_run=dry_run,
-        extra={"accounts opened": opened},
+        extra={"accounts opened": staged.opened},
     )
 
 
+@contextlib.contextmanager
+def _database_thread() -> Iterator[ThreadPoolExecutor]:
+    """One thread that runs the import's statements on this thread's connection (inside its
+    transaction), one batch at a time; the caller waits for each batch before submitting the
+    next, so the connection is never used by two threads at once."""
+    connection.inc_thread_sharing()
+    try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import_persons") as database:
+            yield database
+    finally:
+        connection.dec_thread_sharing()
+
+
+@dataclass
+class _Ciphers:
+    """The ciphertexts of one batch, made before the database says which persons are new: the
+    identity number of every valid row and every phone. A re-import thereby encrypts numbers it
+    will not write, in this thread, while the database thread works; what is stored is unchanged
+    (a stored person's ciphertext is never rewritten, a phone only when its hash changed)."""
+
+    id_numbers: dict[int, str]
+    phones: dict[int, str]
+
+    @classmethod
+    def of(cls, rows: list[PersonRow], encryptor: BulkEncryptor) -> "_Ciphers":
+        if any(row.problems for row in rows):
+            return cls({}, {})  # the file will be rejected: nothing is written, nothing to encrypt
+        numbers = [(i, row.number) for i, row in enumerate(rows) if row.number]
+        phones = [(i, row.phone) for i, row in enumerate(rows) if row.phone]
+        tokens = encryptor.encrypt_all([plain for _, plain in numbers + phones])
+        return cls(
+            id_numbers={i: token for (i, _), token in zip(numbers, tokens, strict=False)},
+            phones={i: token for (i, _), token in zip(phones, tokens[len(numbers) :], strict=True)},
+        )
+
+
 def _stage(
-    cursor: CursorWrapper, rows: list[PersonRow], staged: _Staged, encryptor: BulkEncryptor | None
+    cursor: CursorWrapper,
+    rows: list[PersonRow],
+    ciphers: _Ciphers,
+    staged: _Staged,
+    actor_id: int | None,
+    parse_problems: bool,
 ) -> None:
-    """Checks one batch against the stored persons and COPYs it into the staging table. Without
-    an encryptor (the file is already known to be rejected) nothing is encrypted: the rows are
-    staged only for the checks that need the whole file."""
+    """Checks one batch against the stored persons, COPYs it into the staging table and, while
+    the file has no problem so far, inserts its new persons (with their accounts). A batch with a
+    problem, and every batch after it, is staged only for the checks that need the whole file."""
     stored, card_holders = sql.stored_persons(
         cursor,
         id_hashes=[row.id_hash for row in rows if row.id_hash is not None],
         cards=[row.card_number for row in rows if row.card_number is not None],
     )
     person_ids: dict[int, int] = {}
-    to_encrypt: list[tuple[dict[int, str], int, str]] = []  # (target, row index, plaintext)
-    id_ciphers: dict[int, str] = {}
     phone_ciphers: dict[int, str] = {}
     for i, row in enumerate(rows):
         problems = [RowError.of(row.line, code) for code in row.problems]
@@ -124,16 +180,11 @@ def _stage(
         person_id, stored_phone_hash = stored.get(row.id_hash, (None, None))
         if person_id is None:
             staged.new_persons += 1
-            to_encrypt.append((id_ciphers, i, row.number or ""))
         else:
             staged.stored_persons += 1
             person_ids[i] = person_id
         if row.phone and row.phone_hash != stored_phone_hash:
-            to_encrypt.append((phone_ciphers, i, row.phone))
-    if encryptor is not None and not staged.problems:
-        tokens = encryptor.encrypt_all([plain for _, _, plain in to_encrypt])
-        for (target, i, _), token in zip(to_encrypt, tokens, strict=True):
-            target[i] = token
+            phone_ciphers[i] = ciphers.phones[i] if i in ciphers.phones else ""
     # COPY text format written by hand, for speed: every value comes from a validated alphabet
     # (digits, hex, base64url, the fixed enum words, names of 汉字/letters/·/space), so none holds
     # a tab, newline or backslash and nothing needs escaping; \N is NULL.
@@ -142,15 +193,31 @@ def _stage(
         phone = phone_ciphers.get(i)
         if phone is None and row.phone == "":
             phone = ""  # no phone: stored as '', not NULL
+        id_cipher = ciphers.id_numbers.get(i) if i not in person_ids else None
         lines.append(
-            f"{row.line}\t{_text(person_ids.get(i))}\t{_text(row.id_hash)}\t{_text(id_ciphers.get(i))}\t"
+            f"{row.line}\t{_text(person_ids.get(i))}\t{_text(row.id_hash)}\t{_text(id_cipher)}\t"
             f"{_text(row.name)}\t{_text(row.card_number)}\t{_text(phone)}\t{_text(row.phone_hash)}\t"
             f"{_text(row.sex)}\t{_text(row.birth_date)}\t{_text(row.region_id)}\t{_text(row.insurance_type)}\t"
             f"{_text(row.status)}\t{_BOOLEAN[row.is_pensioner]}\t{_text(row.last_certified_on)}\t"
             f"{_text(row.balance_fen)}\n"
         )
-    with cursor.cursor.copy(f"COPY {sql.STAGING} ({', '.join(sql.STAGING_COLUMNS)}) FROM STDIN") as copy:
+    with cursor.cursor.copy(f"COPY {sql.BATCH} ({', '.join(sql.STAGING_COLUMNS)}) FROM STDIN") as copy:
         copy.write("".join(lines))
+    if staged.problems or parse_problems or _repeats_within(rows, person_ids):
+        staged.writing = False  # the file will be rejected; the duplicate checks name the lines
+    if staged.writing:
+        staged.inserted += sql.insert_new(cursor, actor_id=actor_id)
+        staged.opened += sql.open_accounts(cursor, actor_id=actor_id)
+    sql.keep_batch(cursor)
+
+
+def _repeats_within(rows: list[PersonRow], person_ids: dict[int, int]) -> bool:
+    """Whether two new persons of the batch share an identity or card number (inserting both
+    would break a unique constraint; the whole-file check reports them by line)."""
+    new = [row for i, row in enumerate(rows) if row.id_hash is not None and i not in person_ids]
+    hashes = {row.id_hash for row in new}
+    cards = {row.card_number for row in new}
+    return len(hashes) < len(new) or len(cards) < len(new)
 
 
 _BOOLEAN = {True: "t", False: "f", None: "\\N"}

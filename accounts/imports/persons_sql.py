@@ -22,6 +22,7 @@ OPENING_DESCRIPTION = "期初余额"
 _LOCK_KEY = 0x696D7070657273
 
 STAGING = "import_persons_staging"
+BATCH = "import_persons_batch"  # one batch, COPYed here first, then appended to STAGING
 TO_OPEN = "import_persons_open"
 # The staging columns, in COPY order.
 STAGING_COLUMNS = (
@@ -83,7 +84,7 @@ def prepare(cursor: CursorWrapper) -> None:
     cursor.execute("SET LOCAL work_mem = '128MB'")
     # TEMP tables: this session only, not WAL-logged, dropped at commit. The DROPs first cover a
     # caller's outer transaction that already ran an import (tests do).
-    cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{STAGING}, pg_temp.{TO_OPEN}")
+    cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{STAGING}, pg_temp.{BATCH}, pg_temp.{TO_OPEN}")
     cursor.execute(
         f"""
         CREATE TEMP TABLE {STAGING} (
@@ -106,6 +107,7 @@ def prepare(cursor: CursorWrapper) -> None:
         ) ON COMMIT DROP
         """
     )
+    cursor.execute(f"CREATE TEMP TABLE {BATCH} (LIKE {STAGING}) ON COMMIT DROP")
     cursor.execute(
         f"CREATE TEMP TABLE {TO_OPEN} (person_id bigint NOT NULL, balance_fen bigint NOT NULL) ON COMMIT DROP"
     )
@@ -202,15 +204,15 @@ def update_changed(cursor: CursorWrapper, *, actor_id: int | None) -> int:
 
 
 def insert_new(cursor: CursorWrapper, *, actor_id: int | None) -> int:
-    """Persons not stored yet (no person_id), each with a '+' history row; the new employees are
-    queued in TO_OPEN with their opening balance."""
+    """The persons of the batch table not stored yet (no person_id), each with a '+' history
+    row; the new employees are queued in TO_OPEN with their opening balance."""
     returning = _tracked(Person, extra=("id", "id_hash", "insurance_type"))
     cursor.execute(
         f"""
         WITH added AS (
             INSERT INTO accounts_person ({", ".join(PERSON_COLUMNS)})
             SELECT {", ".join(f"s.{c}" for c in PERSON_COLUMNS[:-2])}, now(), now()
-              FROM {STAGING} AS s
+              FROM {BATCH} AS s
              WHERE s.person_id IS NULL
              -- in key order of the widest random index (id_hash and its _like twin): each of its
              -- leaf pages is then filled once instead of being read back for every row (15 per cent faster
@@ -224,7 +226,7 @@ def insert_new(cursor: CursorWrapper, *, actor_id: int | None) -> int:
         queued AS (
             INSERT INTO {TO_OPEN} (person_id, balance_fen)
             SELECT a.id, s.balance_fen
-              FROM added AS a JOIN {STAGING} AS s ON s.id_hash = a.id_hash
+              FROM added AS a JOIN {BATCH} AS s ON s.id_hash = a.id_hash
              WHERE a.insurance_type = 'employee'
         )
         SELECT count(*) FROM added
@@ -251,7 +253,8 @@ def queue_stored_employees_without_account(cursor: CursorWrapper) -> None:
 
 def open_accounts(cursor: CursorWrapper, *, actor_id: int | None) -> int:
     """A personal account for each queued person, holding the file's balance; a balance above 0
-    is explained by one opening credit entry (balance == sum of entries), with fresh public ids."""
+    is explained by one opening credit entry (balance == sum of entries), with fresh public ids.
+    The queue is emptied."""
     cursor.execute(
         f"""
         WITH opened AS (
@@ -273,11 +276,18 @@ def open_accounts(cursor: CursorWrapper, *, actor_id: int | None) -> int:
         [OPENING_DESCRIPTION, CHANGE_REASON, actor_id],
     )
     (opened,) = cursor.fetchone()
+    cursor.execute(f"TRUNCATE {TO_OPEN}")
     return int(opened)
 
 
+def keep_batch(cursor: CursorWrapper) -> None:
+    """Appends the batch table to the staging table (for the whole-file checks) and empties it."""
+    cursor.execute(f"INSERT INTO {STAGING} SELECT * FROM {BATCH}")  # noqa: S608 (constants)
+    cursor.execute(f"TRUNCATE {BATCH}")
+
+
 def drop(cursor: CursorWrapper) -> None:
-    cursor.execute(f"DROP TABLE {STAGING}, {TO_OPEN}")
+    cursor.execute(f"DROP TABLE {STAGING}, {BATCH}, {TO_OPEN}")
 
 
 def history_columns(model: type[Model]) -> list[str]:

@@ -807,3 +807,72 @@ def test_stored_employee_without_an_account_gets_one_on_the_next_import(tmp_path
     # then
     assert status == 0 and "accounts opened 1" in out
     assert PersonalAccount.objects.get(person=person).balance_fen == 321
+
+
+@pytest.fixture
+def batches_of_two(monkeypatch):
+    """A file of a few lines spans several batches (the database thread inserts batch by batch)."""
+    from accounts.imports import persons
+
+    monkeypatch.setattr(persons, "BATCH_ROWS", 2)
+
+
+def test_file_of_several_batches_imports_every_person_with_account_and_history(
+    tmp_path, region, batches_of_two
+):
+    # given
+    lines = [person_line(card=f"A0000000{i}", balance=str(i * 100)) for i in range(1, 6)]
+    path = write_csv(tmp_path, lines)
+
+    # when
+    status, _, _ = run("import_persons", path)
+
+    # then
+    assert status == 0
+    assert Person.objects.count() == 5
+    assert sorted(PersonalAccount.objects.values_list("balance_fen", flat=True)) == [100, 200, 300, 400, 500]
+    assert AccountEntry.objects.count() == 5
+    assert Person.history.filter(history_type="+").count() == 5
+
+
+def test_bad_row_in_a_later_batch_leaves_nothing_of_the_earlier_batches(tmp_path, region, batches_of_two):
+    # given: lines 2-5 are good and would be inserted before line 6 is read
+    correct = with_check_digit("11010119900307123")
+    bad = correct[:-1] + ("1" if correct[-1] == "0" else "0")
+    lines = [person_line(card=f"A0000000{i}") for i in range(1, 5)] + [person_line(bad, card="A00000005")]
+    path = write_csv(tmp_path, lines)
+
+    # when
+    status, _, err = run("import_persons", path)
+
+    # then
+    assert status == 1
+    assert stderr_lines(err)[0].startswith("line 6: id_number_checksum")
+    assert Person.objects.count() == 0
+    assert PersonalAccount.objects.count() == 0
+    assert AccountEntry.objects.count() == 0
+    assert Person.history.count() == 0
+
+
+def test_numbers_repeated_in_another_batch_are_reported_and_nothing_is_stored(
+    tmp_path, region, batches_of_two
+):
+    # given: line 5 repeats line 2's identity number, line 6 repeats line 3's card
+    number = make_id_number()
+    lines = [
+        person_line(number, card="A00000001"),
+        person_line(card="A00000002"),
+        person_line(card="A00000003"),
+        person_line(number, card="A00000004"),
+        person_line(card="A00000002"),
+    ]
+    path = write_csv(tmp_path, lines)
+
+    # when
+    status, _, err = run("import_persons", path)
+
+    # then
+    assert status == 1
+    reported = [line.split(" ", 3)[:3] for line in stderr_lines(err)]
+    assert reported == [["line", "5:", "duplicate_id_number"], ["line", "6:", "duplicate_card_number"]]
+    assert Person.objects.count() == 0
