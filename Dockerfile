@@ -32,6 +32,8 @@ RUN SECRET_KEY=collectstatic-build-only-not-a-secret \
     ALLOWED_HOSTS=localhost \
     DATABASE_URL=postgres://build@localhost:5432/build \
     REDIS_URL=redis://localhost:6379/0 \
+    CERT_CALLBACK_SECRET_ALIPAY=build CERT_CALLBACK_SECRET_WECHAT=build \
+    CERT_CALLBACK_SECRET_APP=build CERT_CALLBACK_SECRET_MINI_PROGRAM=build \
     python manage.py collectstatic --noinput
 
 # Run as an unprivileged user; it may write only the media folder (uploaded binding evidence).

@@ -179,3 +179,7 @@ class UserAdmin(DjangoUserAdmin, SimpleHistoryAdmin):
         *(DjangoUserAdmin.fieldsets or ()),
         ("角色与范围", {"fields": ("role", "region", "institution", "person")}),
     )
+
+
+# Family-service delegations register their own admin classes (accounts/delegations/admin.py).
+import accounts.delegations.admin  # noqa: E402, F401

@@ -159,6 +159,10 @@ class Person(models.Model):
         indexes = [
             models.Index(fields=["region", "status"], name="person_region_status"),
             models.Index(fields=["phone_hash"], name="person_phone_hash"),
+            # run_certification_cycle picks pensioners by where their cycle ends (issue 6)
+            models.Index(
+                fields=["last_certified_on"], condition=Q(is_pensioner=True), name="person_pensioner_cycle"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -340,3 +344,11 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+# Family-service delegations live in their own module set (accounts/delegations/).
+from accounts.delegations.models import (  # noqa: E402, F401
+    Delegation,
+    DelegationAct,
+    DelegationDocument,
+)

@@ -5,6 +5,7 @@ institutions, the staff service for staff. Running it again changes nothing."""
 
 import base64
 import csv
+import datetime as dt
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from accounts.models import Role, User
 from accounts.selectors import person_get_by_id_number
 from accounts.services import staff_create
 from family_sharing.imports.kinship import COLUMNS as KINSHIP_COLUMNS
+from portal.core.time import add_months, today
 
 # One authenticator secret for every demo login (20 bytes, shown in base32 when the portal starts).
 DEMO_TOTP_KEY_HEX = "3132333435363738393031323334353637383930"
@@ -108,7 +110,7 @@ def _import_reference(folder: Path) -> None:
                 "normal",
                 "" if bal is None else str(bal),
                 pension,
-                "2026-03-01" if pension == "yes" else "",
+                _demo_last_certified() if pension == "yes" else "",
             ]
             for name, num, card, phone, region, kind, bal, pension in DEMO_PERSONS
         ],
@@ -128,6 +130,45 @@ def _import_reference(folder: Path) -> None:
         ],
     )
     call_command("import_kinship", str(kinship), verbosity=0)
+
+
+def _demo_last_certified() -> str:
+    """The demo pensioner's cycle ends 20 days from today: due, with the 30-day reminder pending."""
+    day = add_months(today(), -12) + dt.timedelta(days=20)
+    return day.isoformat()
+
+
+# 张德福 lets his son 张建国 start his pension certification and see his rights summary (亲情服务).
+DEMO_DELEGATION = ("张建国", "张德福", "51", ["certify", "view_rights"])
+# A 1x1 PNG standing for the demo father's identity document.
+DEMO_ID_DOCUMENT = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde"
+)
+
+
+def _demo_delegation(users: dict[str, User]) -> None:
+    """Through the family-service services; skipped when the pair already has a live delegation."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from accounts.delegations.models import LIVE_DELEGATION, Delegation
+    from accounts.delegations.services import delegation_confirm, delegation_create
+
+    agent_name, principal_name, relation, scopes = DEMO_DELEGATION
+    agent, principal = users[agent_name], users[principal_name]
+    if Delegation.objects.filter(
+        agent=agent, principal=principal.person, status__in=LIVE_DELEGATION
+    ).exists():
+        return
+    assert principal.person is not None
+    delegation = delegation_create(
+        actor=agent,
+        principal_name=principal.person.name,
+        principal_card_number=principal.person.card_number,
+        relation_code=relation,
+        scopes=scopes,
+        id_document=SimpleUploadedFile("demo-id.png", DEMO_ID_DOCUMENT, content_type="image/png"),
+    )
+    delegation_confirm(actor=principal, delegation=delegation, accept=True)
 
 
 def _demo_bindings(users: dict[str, User]) -> None:
@@ -182,6 +223,7 @@ def seed_demo(*, staff_password: str) -> list[DemoLogin]:
         users[name] = user
         logins.append(DemoLogin(f"参保人 {name}", number, DEMO_RESIDENT_PASSWORD))
     _demo_bindings(users)
+    _demo_delegation(users)
     for username, role, region, institution in DEMO_STAFF:
         user = staff_create(
             username=username,

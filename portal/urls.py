@@ -9,6 +9,8 @@ from portal import views
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("accounts.api_urls")),
     path("", include("family_sharing.api_urls")),
+    path("", include("accounts.delegations.api_urls")),
+    path("", include("certification.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]
@@ -24,4 +26,6 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("family/", include("family_sharing.urls")),
     path("counter/", include("family_sharing.counter_urls")),
+    path("certification/", include("certification.urls")),
+    path("family-service/", include("accounts.delegations.urls")),
 ]

@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
     "rest_framework",
     "knox",
     "drf_spectacular",
@@ -203,6 +204,26 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
 
 # Pluggable senders: in-app messages are always stored; SMS goes through this class.
 SMS_SENDER = env("SMS_SENDER", default="portal.core.notify.LoggingSmsSender")
+
+# Pension qualification certification channels (DESIGN.md section 9, API.md section 4). Adding a
+# channel is one entry here plus, for an online one, its secret CERT_CALLBACK_SECRET_<NAME> in the
+# environment (required: production refuses to start without it). `kind` online: results arrive by
+# signed callback at /api/v1/certification/callbacks/<name>/; offline: staff record them.
+CERTIFICATION_CHANNELS: list[dict[str, object]] = [
+    {"name": "alipay", "kind": "online", "methods": ["face_blink", "face_digits"]},
+    {"name": "wechat", "kind": "online", "methods": ["face_blink", "face_digits"]},
+    {"name": "app", "kind": "online", "methods": ["face_blink", "face_digits"]},
+    {"name": "mini_program", "kind": "online", "methods": ["face_blink", "face_digits"]},
+    {"name": "bureau", "kind": "offline", "methods": ["in_person"]},
+    {"name": "community", "kind": "offline", "methods": ["in_person"]},
+    {"name": "home_visit", "kind": "offline", "methods": ["in_person"]},
+]
+CERT_CALLBACK_SECRETS = {
+    str(c["name"]): env(f"CERT_CALLBACK_SECRET_{str(c['name']).upper()}")
+    for c in CERTIFICATION_CHANNELS
+    if c["kind"] == "online"
+}
+CERT_CALLBACK_WINDOW_SECONDS = 300
 
 LOGGING = {
     "version": 1,

@@ -35,3 +35,14 @@ def mask_phone(value: str | None) -> str:
 @register.filter
 def mask_name(value: str | None) -> str:
     return masking.mask_name(value)
+
+
+@register.simple_tag
+def lang_if_untranslated(msgid: str) -> str:
+    """` lang="zh-Hans"` when the page is not Chinese and `msgid` has no translation yet, so that a
+    screen reader reads the Chinese text as Chinese (and the page says honestly what it is)."""
+    from django.utils.safestring import mark_safe
+    from django.utils.translation import get_language, gettext
+
+    untranslated = not (get_language() or "zh").startswith("zh") and gettext(msgid) == msgid
+    return mark_safe(' lang="zh-Hans"') if untranslated else ""  # noqa: S308 (a constant)

@@ -3,8 +3,11 @@
 import pytest
 from django.core.management import call_command
 
+from accounts.delegations.models import Delegation
 from accounts.models import Person, User
+from certification.cycles import person_cycle
 from family_sharing.models import Binding
+from portal.core.time import today
 
 
 @pytest.mark.django_db(transaction=True)
@@ -22,3 +25,13 @@ def test_seed_demo_gives_working_logins_and_a_family_and_is_idempotent(monkeypat
     assert User.objects.filter(username__in=["bureau_demo", "hospital_demo", "pharmacy_demo"]).count() == 3
     statuses = dict(Binding.objects.values_list("beneficiary__name", "status"))
     assert statuses == {"张德福": "active", "王桂兰": "pending_consent"}
+    # the pensioner grandfather's cycle is due soon and his son may start it for him (issue 6)
+    grandfather = Person.objects.get(name="张德福")
+    assert person_cycle(grandfather, on=today()).status == "due"
+    delegation = Delegation.objects.get()
+    assert (delegation.agent.person.name, delegation.principal, delegation.status) == (
+        "张建国",
+        grandfather,
+        "active",
+    )
+    assert delegation.scopes == ["view_rights", "certify"]

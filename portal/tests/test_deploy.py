@@ -14,7 +14,16 @@ from cryptography.fernet import Fernet
 from django.test import Client, override_settings
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-REQUIRED = ["SECRET_KEY", "FIELD_ENCRYPTION_KEY", "ID_HASH_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL"]
+CERT_SECRETS = [f"CERT_CALLBACK_SECRET_{c}" for c in ("ALIPAY", "WECHAT", "APP", "MINI_PROGRAM")]
+REQUIRED = [
+    "SECRET_KEY",
+    "FIELD_ENCRYPTION_KEY",
+    "ID_HASH_KEY",
+    "ALLOWED_HOSTS",
+    "DATABASE_URL",
+    "REDIS_URL",
+    *CERT_SECRETS,
+]
 
 
 def production_env(**overrides: str | None) -> dict[str, str]:
@@ -29,6 +38,7 @@ def production_env(**overrides: str | None) -> dict[str, str]:
         ALLOWED_HOSTS="portal.example.cn",
         DATABASE_URL=os.environ.get("DATABASE_URL", "postgres://portal@127.0.0.1:5432/portal"),
         REDIS_URL=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        **{name: secrets.token_hex(32) for name in CERT_SECRETS},
     )
     for key, value in overrides.items():
         if value is None:

@@ -1,0 +1,26 @@
+"""Reason codes of family service (DESIGN.md section 10)."""
+
+from portal.core.errors import ErrorCode
+
+
+class DelegationError(ErrorCode):
+    SCOPE_UNKNOWN = (
+        "scope_unknown",
+        "授权范围不存在，只能是 view_rights、certify、transfer_application 或 use_balance",
+    )
+    SCOPE_REQUIRED = "scope_required", "请至少选择一项授权范围"
+    PRINCIPAL_NOT_FOUND = "principal_not_found", "未找到与该姓名和社会保障卡号相符的参保人"
+    DELEGATION_SELF = "delegation_self", "不能为本人办理亲情服务"
+    DUPLICATE_DELEGATION = "duplicate_delegation", "您与这位亲属之间已有一个等待确认或已生效的亲情服务授权"
+    RELATION_UNKNOWN = "relation_unknown", "关系代码不存在"
+    ID_DOCUMENT_REQUIRED = "id_document_required", "请上传委托人的身份证件照片或扫描件"
+    FACE_PHOTO_REQUIRED = "face_photo_required", "委托人未满16周岁，请上传其面部照片"
+    UPLOAD_TYPE = (
+        "upload_type",
+        "只能上传 PDF、JPEG 或 PNG 文件（按文件内容判断；面部照片只能是 JPEG 或 PNG）",
+    )
+    UPLOAD_TOO_LARGE = "upload_too_large", "文件不能超过 5 MB"
+    CONFIRM_NOT_ALLOWED = "confirm_not_allowed", "只有委托人本人可以确认或撤销授权"
+    INVALID_TRANSITION = "invalid_transition", "当前状态下不能进行这项操作"
+    NO_DELEGATION = "no_delegation", "您没有这位亲属已生效的亲情服务授权"
+    SCOPE_NOT_GRANTED = "scope_not_granted", "这位亲属没有授权您办理这项业务"

@@ -1,0 +1,156 @@
+"""亲情服务 pages (/family-service/): both sides of every delegation, adding one with its documents,
+the principal's confirmation and revocation, the acts done, and the rights summary (权益单)."""
+
+import uuid
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.delegations.forms import SCOPE_CHOICES, DelegationForm
+from accounts.delegations.models import Delegation, DelegationStatus
+from accounts.delegations.registry import scope_action
+from accounts.delegations.selectors import delegation_act_list, delegation_get, delegation_list
+from accounts.delegations.services import (
+    delegation_confirm,
+    delegation_create,
+    delegation_revoke,
+    delegation_rights_view,
+)
+from accounts.models import User
+from accounts.views import resident_required
+from portal.core.errors import ApplicationError, Reason
+
+SCOPE_TEXT = dict(SCOPE_CHOICES)
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    if not isinstance(user, User) or user.person is None:
+        raise PermissionDenied
+    return user
+
+
+def _card(delegation: Delegation, user: User) -> dict[str, object]:
+    actions = []
+    if delegation.agent_id == user.pk and delegation.status == DelegationStatus.ACTIVE:
+        if "view_rights" in delegation.scopes:
+            actions.append((gettext("查看权益单"), reverse("family_service:rights", args=[delegation.pk])))
+        for scope in delegation.scopes:
+            action = scope_action(scope)
+            if action is not None:
+                actions.append((str(action.label), reverse(action.url_name, args=[delegation.pk])))
+    return {
+        "delegation": delegation,
+        "scopes": [str(SCOPE_TEXT.get(s, s)) for s in delegation.scopes],
+        "actions": actions,
+    }
+
+
+def _reasons(error: ApplicationError) -> list[Reason]:
+    return [
+        Reason(r.code, gettext(r.message)) for r in (error.details or [Reason(error.code, error.message)])
+    ]
+
+
+def _home(request: HttpRequest, *, error: ApplicationError | None = None) -> HttpResponse:
+    user = _user(request)
+    delegations = list(delegation_list(viewer=user))
+    context = {
+        "as_agent": [_card(d, user) for d in delegations if d.agent_id == user.pk],
+        "as_principal": [_card(d, user) for d in delegations if d.principal_id == user.person_id],
+        "acts": list(delegation_act_list(viewer=user)[:50]),
+        "error_reasons": _reasons(error) if error else [],
+    }
+    return render(request, "family_service/home.html", context, status=error.status if error else 200)
+
+
+@never_cache
+@require_GET
+@resident_required
+def home(request: HttpRequest) -> HttpResponse:
+    return _home(request)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@resident_required
+def new(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    status = 200
+    if request.method == "POST":
+        form = DelegationForm(request.POST, request.FILES)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                delegation_create(
+                    actor=user,
+                    principal_name=data["principal_name"],
+                    principal_card_number=data["principal_card_number"],
+                    relation_code=data["relation_code"],
+                    scopes=data["scopes"],
+                    id_document=data["id_document"],
+                    face_photo=data["face_photo"],
+                )
+            except ApplicationError as error:
+                form.add_application_error(error)
+                status = error.status
+            else:
+                messages.success(request, gettext("已提交。亲属本人在“亲情服务”里确认后即可代办。"))
+                return redirect("family_service:home")
+        else:
+            status = 400
+    else:
+        form = DelegationForm()
+    return render(request, "family_service/new.html", {"form": form}, status=status)
+
+
+def _visible(request: HttpRequest, delegation_id: uuid.UUID) -> tuple[User, Delegation]:
+    user = _user(request)
+    delegation = delegation_get(viewer=user, delegation_id=delegation_id)
+    if delegation is None:
+        raise Http404
+    return user, delegation
+
+
+@never_cache
+@require_POST
+@resident_required
+def confirm(request: HttpRequest, delegation_id: uuid.UUID) -> HttpResponse:
+    user, delegation = _visible(request, delegation_id)
+    try:
+        delegation_confirm(actor=user, delegation=delegation, accept=request.POST.get("accept") == "yes")
+    except ApplicationError as error:
+        return _home(request, error=error)
+    messages.success(request, gettext("已确认。"))
+    return redirect("family_service:home")
+
+
+@never_cache
+@require_POST
+@resident_required
+def revoke(request: HttpRequest, delegation_id: uuid.UUID) -> HttpResponse:
+    user, delegation = _visible(request, delegation_id)
+    try:
+        delegation_revoke(actor=user, delegation=delegation)
+    except ApplicationError as error:
+        return _home(request, error=error)
+    messages.success(request, gettext("已撤销。从现在起TA不能再为您代办。"))
+    return redirect("family_service:home")
+
+
+@never_cache
+@require_GET
+@resident_required
+def rights(request: HttpRequest, delegation_id: uuid.UUID) -> HttpResponse:
+    user, delegation = _visible(request, delegation_id)
+    try:
+        summary = delegation_rights_view(actor=user, delegation=delegation)
+    except ApplicationError as error:
+        return _home(request, error=error)
+    return render(request, "family_service/rights.html", {"summary": summary, "delegation": delegation})

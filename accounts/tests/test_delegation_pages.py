@@ -1,0 +1,128 @@
+"""亲情服务 pages (/family-service/): both sides, the principal's confirmation and revocation, the
+acts visible to the principal, and acting beyond scope refused with its code."""
+
+import datetime as dt
+import re
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from accounts.delegations.models import Delegation, DelegationAct
+from accounts.tests.factories import PersonFactory, ResidentFactory
+from accounts.tests.test_delegations import PNG, active, relation_codes  # noqa: F401
+
+
+def signed_in(client, user):
+    """A session that passed the one-time code, as after the sign-in form."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = user.totp.persistent_id
+    session.save()
+    return client
+
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def pair():
+    parent = ResidentFactory(
+        person=PersonFactory(
+            name="张德福", birth=dt.date(1950, 2, 1), is_pensioner=True, last_certified_on=dt.date(2026, 1, 5)
+        )
+    )
+    child = ResidentFactory(person=PersonFactory(name="张建国", birth=dt.date(1978, 5, 1)))
+    return child, parent
+
+
+def test_the_agent_adds_a_relative_and_the_principal_confirms_on_their_page(client, pair):
+    child, parent = pair
+    page = signed_in(client, child).post(
+        "/family-service/new/",
+        {
+            "principal_name": "张德福",
+            "principal_card_number": parent.person.card_number.lower(),
+            "relation_code": "51",
+            "scopes": ["certify", "view_rights"],
+            "id_document": SimpleUploadedFile("id.png", PNG, "image/png"),
+        },
+    )
+    assert page.status_code == 302
+    delegation = Delegation.objects.get()
+    assert (delegation.status, delegation.scopes) == ("pending_confirmation", ["view_rights", "certify"])
+    client.logout()
+    signed_in(client, parent)
+    assert "本人同意" in client.get("/family-service/").content.decode()
+    client.post(f"/family-service/{delegation.pk}/confirm/", {"accept": "yes"})
+    delegation.refresh_from_db()
+    assert delegation.status == "active"
+
+
+def test_a_bad_upload_on_the_page_is_shown_beside_the_field(client, pair):
+    child, parent = pair
+    page = signed_in(client, child).post(
+        "/family-service/new/",
+        {
+            "principal_name": "张德福",
+            "principal_card_number": parent.person.card_number,
+            "relation_code": "51",
+            "scopes": ["certify"],
+            "id_document": SimpleUploadedFile("id.jpg", b"<html>not a photo</html>", "image/jpeg"),
+        },
+    )
+    assert page.status_code == 400
+    assert re.search(
+        r'id="id_id_document_error">\s*<p class="field-error" data-code="upload_type"', page.content.decode()
+    )
+    assert not Delegation.objects.exists()
+
+
+def test_the_principal_sees_every_act_and_can_revoke(client, pair):
+    child, parent = pair
+    delegation = active(child, parent, ["view_rights"])
+    rights = signed_in(client, child).get(f"/family-service/{delegation.pk}/rights/")
+    assert rights.status_code == 200 and "权益单" in rights.content.decode()
+    assert DelegationAct.objects.get().action == "rights_view"
+    client.logout()
+    home = signed_in(client, parent).get("/family-service/").content.decode()
+    assert 'data-action="rights_view"' in home
+    client.post(f"/family-service/{delegation.pk}/revoke/")
+    delegation.refresh_from_db()
+    assert delegation.status == "revoked"
+
+
+def test_acting_beyond_scope_on_a_page_is_403_with_the_code(client, pair):
+    child, parent = pair
+    delegation = active(child, parent, ["view_rights"])
+    page = signed_in(client, child).post(f"/certification/for/{delegation.pk}/")
+    assert page.status_code == 403
+    assert 'data-code="scope_not_granted"' in page.content.decode()
+
+
+def test_someone_elses_delegation_is_404(client, pair):
+    child, parent = pair
+    delegation = active(child, parent, ["view_rights", "certify"])
+    stranger = ResidentFactory()
+    signed_in(client, stranger)
+    assert client.get(f"/family-service/{delegation.pk}/rights/").status_code == 404
+    assert client.get(f"/certification/for/{delegation.pk}/").status_code == 404
+
+
+def test_the_family_service_page_costs_the_same_queries_for_one_or_many_delegations(client, pair):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    child, parent = pair
+    delegation = active(child, parent, ["view_rights", "certify"])
+    signed_in(client, child).get(f"/family-service/{delegation.pk}/rights/")
+    with CaptureQueriesContext(connection) as one:
+        assert client.get("/family-service/").status_code == 200
+    for _ in range(3):
+        other = ResidentFactory(person=PersonFactory(birth=dt.date(1949, 1, 1), is_pensioner=True))
+        extra = active(child, other, ["view_rights"])
+        client.get(f"/family-service/{extra.pk}/rights/")
+    with CaptureQueriesContext(connection) as many:
+        assert client.get("/family-service/").status_code == 200
+    assert len(many) == len(one)

@@ -1,0 +1,352 @@
+"""Bureau staff's admin for certification, scoped to the staff member's pooling region: the
+certification records (and the offline ones they record: bureau window, community centre, with the
+documents seen), pension payment status, and the home-visit queue with scheduling and outcome.
+Every write goes through a service; a refusal is shown with its code and changes nothing."""
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
+
+from accounts.models import Person, Role, User
+from accounts.selectors import person_get_by_card
+from certification.home_visits import home_visit_cancel, home_visit_outcome, home_visit_schedule
+from certification.models import (
+    Certification,
+    HomeVisit,
+    HomeVisitDocument,
+    HomeVisitEvent,
+    HomeVisitStatus,
+    PaymentEvent,
+    PensionPayment,
+)
+from certification.services import certification_record_offline
+from portal.core.errors import ApplicationError, Reason
+from portal.core.time import today
+
+
+def _region_id(request: HttpRequest) -> int | None:
+    user: User = request.user  # type: ignore[assignment]
+    return None if user.is_superuser else (user.region_id or -1)
+
+
+def _scoped(request: HttpRequest, qs: QuerySet[Any]) -> QuerySet[Any]:
+    region = _region_id(request)
+    return qs if region is None else qs.filter(person__region_id=region)
+
+
+def _form_page(request: HttpRequest, admin_site: Any, **context: Any) -> HttpResponse:
+    return render(request, "admin/certification/form.html", {**admin_site.each_context(request), **context})
+
+
+class OfflineCertificationForm(forms.Form):
+    card_number = forms.CharField(label="社会保障卡号", max_length=16)
+    channel = forms.ChoiceField(
+        label="渠道", choices=[("bureau", "社保经办窗口"), ("community", "社区服务中心")]
+    )
+    result = forms.ChoiceField(label="结果", choices=[("pass", "通过"), ("fail", "未通过")])
+    documents_seen = forms.CharField(
+        label="查验的证件", max_length=200, help_text="例如：居民身份证、社会保障卡"
+    )
+
+
+@admin.register(Certification)
+class CertificationAdmin(admin.ModelAdmin):
+    list_display = ["certified_at", "person", "channel", "method", "result", "agent", "back_pay_months"]
+    list_filter = ["channel", "result"]
+    list_select_related = ["person", "agent"]
+    search_fields = ["person__card_number"]
+    search_help_text = "输入完整的社会保障卡号"
+    show_full_result_count = False
+    fields = readonly_fields = (
+        "person",
+        "channel",
+        "method",
+        "result",
+        "reference",
+        "certified_at",
+        "recorded_by",
+        "agent",
+        "delegation",
+        "documents_seen",
+        "back_pay_months",
+        "created_at",
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Certification]:
+        return _scoped(request, super().get_queryset(request))
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        """录入现场认证: the staff member saw the pensioner and their documents at the window."""
+        if not self.has_add_permission(request):
+            raise Http404
+        form = OfflineCertificationForm(request.POST or None)
+        errors: list[Reason] = []
+        if request.method == "POST" and form.is_valid():
+            person = person_get_by_card(card_number=form.cleaned_data["card_number"].strip().upper())
+            if person is None or not _may_see(request, person):
+                errors = [Reason("card_not_found", "未找到该社会保障卡（或不属于您的统筹区）")]
+            else:
+                try:
+                    certification_record_offline(
+                        actor=request.user,  # type: ignore[arg-type]
+                        person=person,
+                        channel=form.cleaned_data["channel"],
+                        result=form.cleaned_data["result"],
+                        documents_seen=form.cleaned_data["documents_seen"],
+                    )
+                except ApplicationError as error:
+                    errors = error.details or [Reason(error.code, error.message)]
+                else:
+                    messages.success(request, f"已录入{person.name_masked}的现场认证结果。")
+                    return HttpResponseRedirect(reverse("admin:certification_certification_changelist"))
+        return _form_page(
+            request,
+            self.admin_site,
+            title="录入现场认证结果",
+            intro="经办窗口或社区服务中心当面核验领取人本人及证件后录入。",
+            form=form,
+            errors=errors,
+            submit_label="录入",
+        )
+
+
+def _may_see(request: HttpRequest, person: Person) -> bool:
+    region = _region_id(request)
+    return region is None or person.region_id == region
+
+
+@admin.register(PensionPayment)
+class PensionPaymentAdmin(admin.ModelAdmin):
+    list_display = ["person", "status", "suspended_on", "resumed_on", "back_pay_months"]
+    list_filter = ["status"]
+    list_select_related = ["person"]
+    search_fields = ["person__card_number"]
+    show_full_result_count = False
+    fields = readonly_fields = (
+        "person",
+        "status",
+        "suspended_on",
+        "resumed_on",
+        "back_pay_months",
+        "updated_at",
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[PensionPayment]:
+        return _scoped(request, super().get_queryset(request))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(PaymentEvent)
+class PaymentEventAdmin(PensionPaymentAdmin):
+    list_display = ["at", "person", "kind", "on", "back_pay_months", "certification"]
+    list_filter = ["kind"]
+    fields = readonly_fields = ("person", "kind", "on", "back_pay_months", "certification", "at")
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class HomeVisitDocumentInline(admin.TabularInline):
+    model = HomeVisitDocument
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ("uploaded_at", "content_type", "size", "open_file")
+
+    @admin.display(description="文件")
+    def open_file(self, obj: HomeVisitDocument) -> str:
+        return (
+            format_html('<a href="{}" target="_blank" rel="noopener">打开</a>', obj.file.url)
+            if obj.file
+            else ""
+        )
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class HomeVisitEventInline(admin.TabularInline):
+    model = HomeVisitEvent
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ("at", "from_status", "to_status", "actor")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ScheduleForm(forms.Form):
+    scheduled_on = forms.DateField(label="上门日期", widget=forms.DateInput(attrs={"type": "date"}))
+    visit_staff = forms.ModelChoiceField(label="上门人员", queryset=User.objects.none())
+
+
+class OutcomeForm(forms.Form):
+    certified = forms.ChoiceField(
+        label="上门结果", choices=[("yes", "本人在场，认证通过"), ("no", "未能认证")]
+    )
+    documents_seen = forms.CharField(label="查验的证件", max_length=200, required=False)
+    note = forms.CharField(
+        label="说明", max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+@admin.register(HomeVisit)
+class HomeVisitAdmin(admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "person",
+        "reason",
+        "status",
+        "scheduled_on",
+        "visit_staff",
+        "actions_links",
+    ]
+    list_filter = ["status", "reason"]
+    list_select_related = ["person", "visit_staff"]
+    search_fields = ["person__card_number"]
+    show_full_result_count = False
+    fields = readonly_fields = (
+        "person",
+        "requested_by",
+        "reason",
+        "address",
+        "note",
+        "status",
+        "scheduled_on",
+        "visit_staff",
+        "outcome_note",
+        "certification",
+        "created_at",
+    )
+    inlines = [HomeVisitDocumentInline, HomeVisitEventInline]
+    actions = ["cancel_visits"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[HomeVisit]:
+        return _scoped(request, super().get_queryset(request))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # residents ask on /certification/
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="办理")
+    def actions_links(self, obj: HomeVisit) -> str:
+        if obj.status == HomeVisitStatus.REQUESTED:
+            return format_html(
+                '<a href="{}">安排上门</a>', reverse("admin:certification_homevisit_schedule", args=[obj.pk])
+            )
+        if obj.status == HomeVisitStatus.SCHEDULED:
+            return format_html(
+                '<a href="{}">录入结果</a>', reverse("admin:certification_homevisit_outcome", args=[obj.pk])
+            )
+        return ""
+
+    def get_urls(self) -> list[URLPattern]:
+        own = [
+            path(
+                "<uuid:visit_id>/schedule/",
+                self.admin_site.admin_view(self.schedule_view),
+                name="certification_homevisit_schedule",
+            ),
+            path(
+                "<uuid:visit_id>/outcome/",
+                self.admin_site.admin_view(self.outcome_view),
+                name="certification_homevisit_outcome",
+            ),
+        ]
+        return own + super().get_urls()
+
+    def _visit(self, request: HttpRequest, visit_id: Any) -> HomeVisit:
+        if not self.has_change_permission(request):
+            raise Http404
+        visit = self.get_queryset(request).filter(pk=visit_id).first()
+        if visit is None:
+            raise Http404
+        return visit
+
+    def _done(self, request: HttpRequest, text: str) -> HttpResponse:
+        messages.success(request, text)
+        return HttpResponseRedirect(reverse("admin:certification_homevisit_changelist"))
+
+    def schedule_view(self, request: HttpRequest, visit_id: Any) -> HttpResponse:
+        visit = self._visit(request, visit_id)
+        form = ScheduleForm(request.POST or None, initial={"scheduled_on": today()})
+        staff = User.objects.filter(role=Role.BUREAU, is_active=True)
+        region = _region_id(request)
+        field = form.fields["visit_staff"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = staff if region is None else staff.filter(region_id=region)
+        errors: list[Reason] = []
+        if request.method == "POST" and form.is_valid():
+            try:
+                home_visit_schedule(
+                    actor=request.user,  # type: ignore[arg-type]
+                    visit=visit,
+                    on=form.cleaned_data["scheduled_on"],
+                    visitor=form.cleaned_data["visit_staff"],
+                )
+            except ApplicationError as error:
+                errors = error.details or [Reason(error.code, error.message)]
+            else:
+                return self._done(request, "已安排上门，并已通知领取人。")
+        return _form_page(
+            request,
+            self.admin_site,
+            title=f"安排上门认证：{visit.person}",
+            form=form,
+            errors=errors,
+            submit_label="安排",
+        )
+
+    def outcome_view(self, request: HttpRequest, visit_id: Any) -> HttpResponse:
+        visit = self._visit(request, visit_id)
+        form = OutcomeForm(request.POST or None)
+        errors: list[Reason] = []
+        if request.method == "POST" and form.is_valid():
+            try:
+                home_visit_outcome(
+                    actor=request.user,  # type: ignore[arg-type]
+                    visit=visit,
+                    certified=form.cleaned_data["certified"] == "yes",
+                    documents_seen=form.cleaned_data["documents_seen"],
+                    note=form.cleaned_data["note"],
+                )
+            except ApplicationError as error:
+                errors = error.details or [Reason(error.code, error.message)]
+            else:
+                return self._done(request, "已录入上门结果。")
+        return _form_page(
+            request,
+            self.admin_site,
+            title=f"录入上门结果：{visit.person}",
+            form=form,
+            errors=errors,
+            submit_label="录入",
+        )
+
+    @admin.action(description="取消所选上门认证申请")
+    def cancel_visits(self, request: HttpRequest, queryset: QuerySet[HomeVisit]) -> None:
+        for visit in queryset:
+            try:
+                home_visit_cancel(actor=request.user, visit=visit)  # type: ignore[arg-type]
+            except ApplicationError as error:
+                self.message_user(request, f"{visit.person}：{error.message}", messages.ERROR)

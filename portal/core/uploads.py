@@ -1,0 +1,35 @@
+"""Uploaded documents (identity documents, face photos, home-visit papers): PDF, JPEG or PNG judged by
+the file's bytes, never by its name, and at most 5 MB. Each app maps the problem to its own code."""
+
+from enum import StrEnum
+
+from django.core.files.uploadedfile import UploadedFile
+
+DOCUMENT_TYPES = {"application/pdf", "image/jpeg", "image/png"}
+IMAGE_TYPES = {"image/jpeg", "image/png"}
+MAX_BYTES = 5 * 1024 * 1024
+
+
+class UploadProblem(StrEnum):
+    TYPE = "type"
+    SIZE = "size"
+
+
+def content_type(file: UploadedFile, *, allowed: set[str] = DOCUMENT_TYPES) -> str | None:
+    """The type the file's bytes say it is, if it is one of `allowed`; else None."""
+    import filetype
+
+    head = file.read(2048)
+    file.seek(0)
+    kind = filetype.guess(head)
+    return kind.mime if kind is not None and kind.mime in allowed else None
+
+
+def upload_check(
+    file: UploadedFile, *, allowed: set[str] = DOCUMENT_TYPES
+) -> tuple[str, UploadProblem | None]:
+    """(content type, problem): the problem is SIZE over 5 MB or empty, TYPE when the bytes are not allowed."""
+    if file.size is None or file.size == 0 or file.size > MAX_BYTES:
+        return "", UploadProblem.SIZE if file.size else UploadProblem.TYPE
+    kind = content_type(file, allowed=allowed)
+    return (kind, None) if kind else ("", UploadProblem.TYPE)
