@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0003_person_index_diet'),
+        ('accounts', '0004_delegations'),
     ]
 
     operations = [
