@@ -3,7 +3,7 @@
 import pytest
 from django.core.management import call_command
 
-from accounts.models import Person, User
+from accounts.models import AccountEntry, Person, User
 from family_sharing.models import Binding
 
 
@@ -22,3 +22,8 @@ def test_seed_demo_gives_working_logins_and_a_family_and_is_idempotent(monkeypat
     assert User.objects.filter(username__in=["bureau_demo", "hospital_demo", "pharmacy_demo"]).count() == 3
     statuses = dict(Binding.objects.values_list("beneficiary__name", "status"))
     assert statuses == {"张德福": "active", "王桂兰": "pending_consent"}
+    # and the son's account shows one family payment for his father at the demo hospital
+    payment = AccountEntry.objects.get(kind="family_settlement")
+    assert (payment.account.person.name, payment.beneficiary.name) == ("张建国", "张德福")
+    assert payment.institution.code == "H11010001"
+    assert payment.account.balance_fen == 325_000 - 8_650
