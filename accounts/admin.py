@@ -5,7 +5,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -139,26 +139,73 @@ class PersonAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(PersonalAccount)
-class PersonalAccountAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
-    list_display = ["person", "balance_fen", "updated_at"]
+class PersonalAccountAdmin(SimpleHistoryAdmin):
+    """The balance is the ledger's: read-only. The monthly credit amount (划入) mirrors the core
+    system and is the one field staff may set (decision record 0013)."""
+
+    list_display = ["person", "balance_fen", "monthly_credit_fen", "updated_at"]
     list_select_related = ["person"]
     show_full_result_count = False
+    fields = ["person", "balance_fen", "monthly_credit_fen", "updated_at"]
+    readonly_fields = ["person", "balance_fen", "updated_at"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[PersonalAccount]:
         persons = person_list_for_staff(staff=request.user)  # type: ignore[arg-type]
         return super().get_queryset(request).filter(person__in=persons.values("pk"))
 
+    def save_model(self, request: HttpRequest, obj: PersonalAccount, form: Any, change: bool) -> None:
+        # Only the monthly credit amount: saving every field would write back a balance read before
+        # a settlement that committed meanwhile.
+        obj.save(update_fields=["monthly_credit_fen", "updated_at"])
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # accounts are opened by import_persons
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
 
 @admin.register(AccountEntry)
 class AccountEntryAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "account", "kind", "amount_fen", "balance_after_fen", "description"]
+    """The ledger, read-only. Search with a whole card number (the account holder's, or the relative
+    a family payment was for); numbers are shown masked."""
+
+    list_display = [
+        "created_at",
+        "account",
+        "kind",
+        "amount_fen",
+        "balance_after_fen",
+        "beneficiary_masked",
+        "institution",
+        "period",
+        "description",
+    ]
     list_filter = ["kind"]
-    list_select_related = ["account__person"]
+    list_select_related = ["account__person", "beneficiary", "institution"]
+    search_fields = ["account__person__card_number"]
+    search_help_text = "输入完整的社会保障卡号"
     show_full_result_count = False
+    date_hierarchy = "created_at"
+
+    @admin.display(description="被共济人")
+    def beneficiary_masked(self, obj: AccountEntry) -> str:
+        return str(obj.beneficiary) if obj.beneficiary else ""
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[AccountEntry]:
         persons = person_list_for_staff(staff=request.user)  # type: ignore[arg-type]
         return super().get_queryset(request).filter(account__person__in=persons.values("pk"))
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[AccountEntry], search_term: str
+    ) -> tuple[QuerySet[AccountEntry], bool]:
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        card = normalize_card_number(term)
+        if not (len(card) == 9 and card[0].isalpha() and card[1:].isdigit()):
+            return queryset.none(), False
+        return queryset.filter(Q(account__person__card_number=card) | Q(beneficiary__card_number=card)), False
 
 
 @admin.register(PersonViewLog)

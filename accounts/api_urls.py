@@ -7,4 +7,5 @@ urlpatterns = [
     path("auth/token/", apis.TokenApi.as_view(), name="api-token"),
     path("auth/logout/", apis.LogoutApi.as_view(), name="api-logout"),
     path("me/", apis.MeApi.as_view(), name="api-me"),
+    path("account/", apis.AccountApi.as_view(), name="api-account"),
 ]

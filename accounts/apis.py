@@ -1,9 +1,11 @@
 """Resident API of API.md section 2: registration, tokens, the caller's own record."""
 
+import datetime as dt
+import re
 from typing import Any
 
 from django.contrib.auth import authenticate
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from knox.models import AuthToken
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -13,9 +15,11 @@ from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from accounts.errors import AccountsError
-from accounts.models import PersonalAccount, User
+from accounts.models import AccountEntry, PersonalAccount, User
+from accounts.selectors import account_entry_list, account_get_for_person
 from accounts.services import resident_register
-from portal.core.errors import THROTTLED, UNAUTHENTICATED, ApplicationError
+from portal.api import Pagination
+from portal.core.errors import INVALID, THROTTLED, UNAUTHENTICATED, ApplicationError
 
 ERROR_BODY = inline_serializer(
     "ErrorBody",
@@ -148,3 +152,70 @@ class MeApi(APIView):
         if user.person is None:
             raise ApplicationError(404)
         return Response(self.OutputSerializer(user.person).data)
+
+
+MONTH_SHAPE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def month_parse(value: str | None) -> dt.date | None:
+    """`?month=YYYY-MM` -> the month's first day; absent -> None; anything else -> 400 month_format."""
+    if not value:
+        return None
+    match = MONTH_SHAPE.match(value.strip())
+    if match is None:
+        raise ApplicationError.of(INVALID, AccountsError.MONTH_FORMAT, field="month")
+    return dt.date(int(match.group(1)), int(match.group(2)), 1)
+
+
+class AccountEntrySerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    kind = serializers.CharField(help_text="credit | own_settlement | family_settlement | reversal")
+    amount_fen = serializers.IntegerField(help_text="signed: debits are negative")
+    balance_after_fen = serializers.IntegerField()
+    beneficiary_name_masked = serializers.SerializerMethodField()
+    institution_name = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+
+    def get_beneficiary_name_masked(self, entry: AccountEntry) -> str | None:
+        return entry.beneficiary.name_masked if entry.beneficiary else None
+
+    def get_institution_name(self, entry: AccountEntry) -> str | None:
+        return entry.institution.name if entry.institution else None
+
+
+class AccountApi(APIView):
+    """The caller's personal account: balance and every ledger entry, newest first, 100 a page."""
+
+    class OutputSerializer(serializers.Serializer):
+        balance_fen = serializers.IntegerField(allow_null=True, help_text="null without a personal account")
+        count = serializers.IntegerField()
+        next = serializers.URLField(allow_null=True)
+        previous = serializers.URLField(allow_null=True)
+        entries = AccountEntrySerializer(many=True)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("month", str, description="YYYY-MM: only this month's entries"),
+            OpenApiParameter("page", int),
+        ],
+        responses={200: OutputSerializer, 400: ERROR_BODY, 401: ERROR_BODY, 404: ERROR_BODY},
+        operation_id="account",
+    )
+    def get(self, request: Request) -> Response:
+        user: User = request.user  # type: ignore[assignment]
+        if user.person is None:
+            raise ApplicationError(404)
+        month = month_parse(request.query_params.get("month"))
+        account = account_get_for_person(person=user.person)
+        paginator = Pagination()
+        entries = account_entry_list(person=user.person, month=month)
+        page = paginator.paginate_queryset(entries, request, view=self)
+        assert page is not None and paginator.page is not None
+        out = {
+            "balance_fen": account.balance_fen if account else None,
+            "count": paginator.page.paginator.count,
+            "next": paginator.get_next_link(),
+            "previous": paginator.get_previous_link(),
+            "entries": page,
+        }
+        return Response(self.OutputSerializer(out).data)

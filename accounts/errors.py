@@ -61,3 +61,6 @@ class AccountsError(ErrorCode):
         "机构名称不能为空，最多100个字，只能包含汉字、字母、数字、间隔号、括号和连字符",
     )
     IMPORT_CONFLICT = "import_conflict", "导入期间参保人数据被其他操作修改，未导入任何数据，请重新导入"
+    # personal account ledger
+    INSUFFICIENT_BALANCE = "insufficient_balance", "个人账户余额不足"
+    MONTH_FORMAT = "month_format", "月份格式应为 YYYY-MM"

@@ -192,6 +192,13 @@ class PersonalAccount(models.Model):
         Person, on_delete=models.PROTECT, related_name="account", verbose_name="参保人"
     )
     balance_fen = models.BigIntegerField("余额（分）", default=0)
+    # What the core system credits (划入) every month; the portal mirrors it (decision record 0013).
+    monthly_credit_fen = models.BigIntegerField(
+        "每月划入金额（分）",
+        default=0,
+        db_default=0,
+        help_text="每月1日由核心系统划入个人账户的金额，单位：分",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
@@ -199,7 +206,10 @@ class PersonalAccount(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "个人账户"
         constraints = [
-            models.CheckConstraint(condition=Q(balance_fen__gte=0), name="account_balance_non_negative")
+            models.CheckConstraint(condition=Q(balance_fen__gte=0), name="account_balance_non_negative"),
+            models.CheckConstraint(
+                condition=Q(monthly_credit_fen__gte=0), name="account_monthly_credit_non_negative"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -218,11 +228,40 @@ class AccountEntry(models.Model):
     account's balance right after this entry, written under the account's row lock."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    account = models.ForeignKey(PersonalAccount, on_delete=models.PROTECT, related_name="entries")
+    # db_index=False: entry_account_time (account, -created_at) serves every look-up by account, and
+    # each index is one more insertion per settlement (decision record 0012).
+    account = models.ForeignKey(
+        PersonalAccount, on_delete=models.PROTECT, related_name="entries", db_index=False
+    )
     kind = models.CharField("类型", max_length=20, choices=EntryKind.choices)
     amount_fen = models.BigIntegerField("金额（分）")
     balance_after_fen = models.BigIntegerField("变动后余额（分）")
     description = models.CharField("摘要", max_length=200, blank=True, default="")
+    # The month a monthly credit (划入) is for: one credit per account and month. Null for others.
+    period = models.DateField("划入月份", null=True, blank=True)
+    # For whom and where a family settlement (or its reversal) paid; never a diagnosis.
+    beneficiary = models.ForeignKey(
+        Person,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="被共济人",
+        db_index=False,
+    )
+    institution = models.ForeignKey(
+        Institution,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="机构",
+        db_index=False,
+        # No database foreign key: every settlement at one institution would take a KEY SHARE lock
+        # on the same institution row, which serialises concurrent settlements (decision record
+        # 0012). Institutions are never deleted (PROTECT here, no delete permission in the admin).
+        db_constraint=False,
+    )
     created_at = models.DateTimeField("时间", auto_now_add=True)
 
     class Meta:
@@ -236,6 +275,13 @@ class AccountEntry(models.Model):
             models.CheckConstraint(
                 condition=Q(kind__in=["credit", "own_settlement", "family_settlement", "reversal"]),
                 name="entry_kind_valid",
+            ),
+            models.UniqueConstraint(
+                fields=["account", "period"], condition=Q(kind="credit"), name="entry_one_credit_per_month"
+            ),
+            models.CheckConstraint(
+                condition=Q(period__isnull=True) | Q(kind="credit", period__day=1),
+                name="entry_period_is_credit_month",
             ),
         ]
         indexes = [models.Index(fields=["account", "-created_at"], name="entry_account_time")]
@@ -329,8 +375,9 @@ class PersonViewLog(models.Model):
 class Message(models.Model):
     """An in-app message to a person (站内消息). SMS copies go through the pluggable sender."""
 
+    # db_index=False: message_person_time (person, -created_at) serves look-ups by person.
     person = models.ForeignKey(
-        Person, on_delete=models.PROTECT, related_name="messages", verbose_name="收件人"
+        Person, on_delete=models.PROTECT, related_name="messages", verbose_name="收件人", db_index=False
     )
     subject = models.CharField("标题", max_length=100)
     body = models.TextField("内容")

@@ -34,3 +34,12 @@ def messages_send_many(*, items: Iterable[tuple[Person, str, str]], sms: bool = 
 
         transaction.on_commit(send_all)
     return len(rows)
+
+
+def sms_send_after_commit(*, phone_token: str, body: str) -> None:
+    """The SMS copy of a message another statement stored (the settlement's SQL function writes the
+    in-app message itself); `phone_token` is the encrypted phone column, decrypted only to send."""
+    from portal.core import crypto
+
+    text = f"【医保家庭共济】{body}"
+    transaction.on_commit(lambda: _send_sms(crypto.decrypt(phone_token), text))

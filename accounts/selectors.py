@@ -1,9 +1,13 @@
 """Reads of the accounts app. Selectors that take a viewer return only what that viewer may see."""
 
-from django.db.models import Q, QuerySet
+import datetime as dt
 
-from accounts.models import Person, PersonalAccount, Role, User
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import AccountEntry, Person, PersonalAccount, Role, User
 from portal.core import crypto
+from portal.core.time import add_months
 
 
 def person_get_by_id_number(*, id_number: str) -> Person | None:
@@ -42,3 +46,26 @@ def user_get_by_login(*, login: str) -> User | None:
         return User.objects.filter(person=person).first() if person else None
     staff = Q(role__in=[Role.BUREAU, Role.HOSPITAL, Role.PHARMACY]) | Q(is_superuser=True)
     return User.objects.filter(staff, username=login.strip()).first()
+
+
+def month_bounds(month: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The first instant of `month` and of the next one, in Asia/Shanghai."""
+    zone = timezone.get_default_timezone()
+    following = add_months(month.replace(day=1), 1)
+    return (
+        dt.datetime(month.year, month.month, 1, tzinfo=zone),
+        dt.datetime(following.year, following.month, 1, tzinfo=zone),
+    )
+
+
+def account_entry_list(*, person: Person, month: dt.date | None = None) -> QuerySet[AccountEntry]:
+    """The person's own ledger, newest first, with for whom and where each family payment went."""
+    qs = (
+        AccountEntry.objects.filter(account__person=person)
+        .select_related("beneficiary", "institution")
+        .order_by("-created_at", "-id")
+    )
+    if month is not None:
+        start, end = month_bounds(month)
+        qs = qs.filter(created_at__gte=start, created_at__lt=end)
+    return qs

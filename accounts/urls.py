@@ -12,4 +12,6 @@ urlpatterns = [
     path("login/", views.login, name="login"),
     path("logout/", views.logout, name="logout"),
     path("me/", views.me, name="me"),
+    path("account/", views.account, name="account"),
+    path("account/export.csv", views.account_export, name="account-export"),
 ]

@@ -4,6 +4,8 @@ Views stay thin: a form checks the shape, one service or selector does the work,
 `lockout_response` is django-axes' AXES_LOCKOUT_CALLABLE for every login surface."""
 
 import base64
+import csv
+import datetime as dt
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -14,8 +16,10 @@ from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString, mark_safe
@@ -27,12 +31,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from qrcode.image.svg import SvgPathImage
 
+from accounts.apis import MONTH_SHAPE
 from accounts.errors import AccountsError
 from accounts.forms import AuthenticatorForm, RegisterForm, ResidentLoginForm
 from accounts.models import Person, Role, User
-from accounts.selectors import account_get_for_person
+from accounts.selectors import account_entry_list, account_get_for_person
 from accounts.services import resident_confirm_totp, resident_register, resident_totp_device
 from portal.core.errors import THROTTLED, ApplicationError
+from portal.core.money import fen_to_yuan_text
 
 # The user id of a registration whose authenticator is not yet confirmed (not signed in).
 REGISTRATION_SESSION_KEY = "registration_user_id"
@@ -226,4 +232,78 @@ def lockout_response(
     context = {"code": error.code, "message": gettext(AccountsError.LOCKED_OUT.message)}
     response = render(request, "accounts/locked_out.html", context, status=THROTTLED)
     response["Retry-After"] = headers["Retry-After"]
+    return response
+
+
+# --- 个人账户 (/account/) ---------------------------------------------------------------------------
+
+ENTRY_KIND_TEXT = {
+    "credit": _("划入"),
+    "own_settlement": _("本人结算"),
+    "family_settlement": _("共济支付"),
+    "reversal": _("冲正退回"),
+}
+ENTRIES_PER_PAGE = 100
+
+
+def _month_param(request: HttpRequest) -> tuple[dt.date | None, bool]:
+    """`?month=YYYY-MM` (what <input type=month> sends): the month, and whether the value was bad."""
+    raw = (request.GET.get("month") or "").strip()
+    if not raw:
+        return None, False
+    match = MONTH_SHAPE.match(raw)
+    if match is None:
+        return None, True
+    return dt.date(int(match.group(1)), int(match.group(2)), 1), False
+
+
+@never_cache
+@resident_required
+def account(request: HttpRequest) -> HttpResponse:
+    """The resident's personal account: balance and every entry, newest first, 100 a page; family
+    payments say for whom and where."""
+    person = _own_person(request)
+    month, bad_month = _month_param(request)
+    entries = account_entry_list(person=person, month=month)
+    page = Paginator(entries, ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
+    for entry in page.object_list:
+        entry.kind_text = ENTRY_KIND_TEXT.get(entry.kind, entry.kind)  # type: ignore[attr-defined]
+    context = {
+        "account": account_get_for_person(person=person),
+        "person": person,
+        "page": page,
+        "month": month,
+        "month_value": f"{month:%Y-%m}" if month else "",
+        "bad_month": bad_month,
+    }
+    return render(request, "accounts/account.html", context)
+
+
+@never_cache
+@resident_required
+def account_export(request: HttpRequest) -> HttpResponse:
+    """The resident's own entries as CSV (UTF-8 with a BOM, so that spreadsheet programs read it),
+    all of them or one month's."""
+    person = _own_person(request)
+    month, bad_month = _month_param(request)
+    if bad_month:
+        month = None
+    name = f"account-{month:%Y-%m}.csv" if month else "account.csv"
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    writer.writerow(["时间", "类型", "金额（元）", "余额（元）", "被共济人", "机构", "摘要"])
+    for entry in account_entry_list(person=person, month=month).iterator(chunk_size=1000):
+        writer.writerow(
+            [
+                timezone.localtime(entry.created_at).strftime("%Y-%m-%d %H:%M:%S"),
+                str(ENTRY_KIND_TEXT.get(entry.kind, entry.kind)),
+                fen_to_yuan_text(entry.amount_fen).replace(",", ""),
+                fen_to_yuan_text(entry.balance_after_fen).replace(",", ""),
+                entry.beneficiary.name_masked if entry.beneficiary else "",
+                entry.institution.name if entry.institution else "",
+                entry.description,
+            ]
+        )
     return response

@@ -204,3 +204,7 @@ class PolicyVersionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+# Settlement's admin lives in its subpackage; imported here so that autodiscovery registers it.
+from family_sharing.settlement import admin as settlement_admin  # noqa: E402, F401

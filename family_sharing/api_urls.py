@@ -4,6 +4,7 @@ Binding ids are matched as plain strings so that a malformed id is the same 404 
 from django.urls import path
 
 from family_sharing import apis
+from family_sharing.settlement import apis as settlement_apis
 
 urlpatterns = [
     path("bindings/check/", apis.BindingCheckApi.as_view(), name="api-binding-check"),
@@ -19,4 +20,10 @@ urlpatterns = [
     ),
     path("counter/bindings/", apis.CounterBindingCreateApi.as_view(), name="api-counter-bindings"),
     path("counter/cards/<str:card_number>/", apis.CounterCardApi.as_view(), name="api-counter-card"),
+    path("settlements/", settlement_apis.SettlementCreateApi.as_view(), name="api-settlements"),
+    path(
+        "settlements/<str:settlement_id>/reverse/",
+        settlement_apis.SettlementReverseApi.as_view(),
+        name="api-settlement-reverse",
+    ),
 ]

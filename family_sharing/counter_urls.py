@@ -3,6 +3,7 @@
 from django.urls import path
 
 from family_sharing import views
+from family_sharing.settlement import views as settlement_views
 
 app_name = "counter"
 
@@ -11,4 +12,8 @@ urlpatterns = [
     path("login/", views.counter_login, name="login"),
     path("bind/", views.counter_bind, name="bind"),
     path("bind/done/", views.counter_bind_done, name="bind-done"),
+    path("settle/", settlement_views.counter_settle, name="settle"),
+    path("settlements/", settlement_views.counter_settlements, name="settlements"),
+    path("settlements/<uuid:settlement_id>/", settlement_views.counter_receipt, name="receipt"),
+    path("settlements/<uuid:settlement_id>/reverse/", settlement_views.counter_reverse, name="reverse"),
 ]

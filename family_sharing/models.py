@@ -239,3 +239,8 @@ class Evidence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.binding} {self.get_review_display()}"
+
+
+# Settlement (family_sharing/settlement/) keeps its models in its subpackage; imported here so that
+# Django registers them with this app.
+from family_sharing.settlement.models import Reversal, Settlement  # noqa: E402, F401

@@ -73,6 +73,11 @@ DEMO_INSTITUTIONS = [
     ("H11010001", "北京市第一人民医院", "110100", "hospital"),
     ("P11010001", "北京市惠民大药房", "110100", "pharmacy"),
 ]
+# What the core system credits monthly (划入) to the demo accounts, in fen (decision record 0013).
+DEMO_MONTHLY_CREDITS = {"张建国": 26_000, "李秀英": 18_000, "张伟": 12_000, "张德福": 0, "陈明": 15_000}
+# A family payment to show on /account/: the demo hospital settled 张德福's self-paid cost from his
+# son 张建国's account (the same idempotency key every run, so it is made once).
+DEMO_SETTLEMENT = ("张建国", "张德福", 8_650, "demo-first-settlement")
 DEMO_STAFF = [
     ("bureau_demo", "bureau", "110100", None),
     ("hospital_demo", "hospital", None, "H11010001"),
@@ -235,7 +240,32 @@ def seed_demo(*, staff_password: str) -> list[DemoLogin]:
         _demo_totp(user)
         _demo_static_tokens(user)
         logins.append(DemoLogin(f"工作人员 {role}", username, staff_password))
+    _demo_accounts()
     return logins
+
+
+def _demo_accounts() -> None:
+    """Monthly credit amounts, and one family payment through the counter's own service."""
+    from accounts.models import PersonalAccount
+    from family_sharing.settlement.services import settlement_create
+    from portal.core.errors import ApplicationError
+
+    cards = {name: card for name, _, card, *_ in DEMO_PERSONS}
+    for name, fen in DEMO_MONTHLY_CREDITS.items():
+        PersonalAccount.objects.filter(person__card_number=cards[name]).update(monthly_credit_fen=fen)
+    sharer, patient, amount_fen, key = DEMO_SETTLEMENT
+    try:
+        settlement_create(
+            actor=User.objects.get(username="hospital_demo"),
+            sharer_card_number=cards[sharer],
+            beneficiary_card_number=cards[patient],
+            category="medical_self_pay",
+            amount_fen=amount_fen,
+            description="门诊自付费用（演示）",
+            idempotency_key=key,
+        )
+    except ApplicationError:
+        pass  # the binding is not active (the registry did not confirm it): no demo payment
 
 
 def demo_totp_secret() -> str:

@@ -46,7 +46,7 @@ STAGING_COLUMNS = (
 # Every column the import writes; tests compare these with the models, so a new column in a model
 # cannot be silently left out of the SQL below.
 PERSON_COLUMNS = (*STAGING_COLUMNS[2:-1], "created_at", "updated_at")
-ACCOUNT_COLUMNS = ("person_id", "balance_fen", "created_at", "updated_at")
+ACCOUNT_COLUMNS = ("person_id", "balance_fen", "monthly_credit_fen", "created_at", "updated_at")
 ENTRY_COLUMNS = (
     "public_id",
     "account_id",
@@ -54,6 +54,9 @@ ENTRY_COLUMNS = (
     "amount_fen",
     "balance_after_fen",
     "description",
+    "period",
+    "beneficiary_id",
+    "institution_id",
     "created_at",
 )
 # What an import may change on a stored person: the identity number is the key (sex and birth
@@ -259,12 +262,12 @@ def open_accounts(cursor: CursorWrapper, *, actor_id: int | None) -> int:
         f"""
         WITH opened AS (
             INSERT INTO accounts_personalaccount ({", ".join(ACCOUNT_COLUMNS)})
-            SELECT person_id, balance_fen, now(), now() FROM {TO_OPEN}
+            SELECT person_id, balance_fen, 0, now(), now() FROM {TO_OPEN}
             RETURNING {_tracked(PersonalAccount, extra=("id", "balance_fen"))}
         ),
         opening_entries AS (
             INSERT INTO accounts_accountentry ({", ".join(ENTRY_COLUMNS)})
-            SELECT gen_random_uuid(), o.id, 'credit', o.balance_fen, o.balance_fen, %s, now()
+            SELECT gen_random_uuid(), o.id, 'credit', o.balance_fen, o.balance_fen, %s, NULL, NULL, NULL, now()
               FROM opened AS o
              WHERE o.balance_fen > 0
         ),

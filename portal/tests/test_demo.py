@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 
 from accounts.delegations.models import Delegation
-from accounts.models import Person, User
+from accounts.models import AccountEntry, Person, User
 from certification.cycles import person_cycle
 from family_sharing.models import Binding
 from portal.core.time import today
@@ -35,3 +35,8 @@ def test_seed_demo_gives_working_logins_and_a_family_and_is_idempotent(monkeypat
         "active",
     )
     assert delegation.scopes == ["view_rights", "certify"]
+    # and the son's account shows one family payment for his father at the demo hospital
+    payment = AccountEntry.objects.get(kind="family_settlement")
+    assert (payment.account.person.name, payment.beneficiary.name) == ("张建国", "张德福")
+    assert payment.institution.code == "H11010001"
+    assert payment.account.balance_fen == 325_000 - 8_650

@@ -1,0 +1,259 @@
+"""Writes of settlement: the family settlement (共济支付) and its reversal (冲正).
+
+`settlement_create` reads everything its rules need in one statement, judges the rules here, and then
+makes the whole write — lock, idempotency under the lock, balance and monthly cap under the lock,
+ledger entry, balance, settlement, message — in one call of the SQL function of
+family_sharing/settlement/sql.py (decision record 0012). Two round trips for a settlement; a retry
+with the same key is one. The SMS copy to the sharer goes after commit and never needs the broker."""
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from accounts.ledger import entry_post
+from accounts.models import EntryKind, Role, User
+from accounts.notifications import message_send, sms_send_after_commit
+from family_sharing.settlement import sql
+from family_sharing.settlement.errors import SettlementError
+from family_sharing.settlement.models import Category, Reversal, Settlement
+from family_sharing.settlement.selectors import (
+    StoredSettlement,
+    counter_scope,
+    settlement_context,
+    settlement_stored,
+)
+from portal.core.errors import CONFLICT, FORBIDDEN, NOT_FOUND, REFUSED, ApplicationError
+from portal.core.masking import mask_name
+from portal.core.money import fen_to_yuan_text
+from portal.core.time import now
+
+# Which category each counter may settle (API.md section 3).
+CATEGORY_OF_ROLE = {
+    Role.HOSPITAL: Category.MEDICAL_SELF_PAY,
+    Role.PHARMACY: Category.PHARMACY,
+    Role.BUREAU: Category.RESIDENT_CONTRIBUTION,
+}
+BUREAU_WINDOW = "医保经办机构"
+SETTLED_SUBJECT = "家庭共济支付"
+REVERSED_SUBJECT = "家庭共济支付已冲正"
+SETTLEMENT_ERRORS = {e.value: e for e in SettlementError}
+
+
+@dataclass(frozen=True)
+class SettlementResult:
+    id: uuid.UUID
+    amount_fen: int
+    sharer_balance_after_fen: int
+    binding_id: uuid.UUID
+    institution_code: str | None
+    created_at: datetime
+    replayed: bool = False
+    status: str = "settled"
+
+
+def settlement_request_hash(
+    *, sharer_card_number: str, beneficiary_card_number: str, category: str, amount_fen: int, description: str
+) -> str:
+    """sha256 of the normalised body: the same request, however spelled, has the same hash."""
+    body = json.dumps(
+        [sharer_card_number, beneficiary_card_number, category, amount_fen, description],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def month_start(at: datetime) -> datetime:
+    """The first instant of `at`'s month in Asia/Shanghai: the monthly cap's window."""
+    local = timezone.localtime(at)
+    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def _replay(stored: StoredSettlement, request_hash: str) -> SettlementResult:
+    """The first result again for the same key and body; the same key with another body is refused."""
+    if stored.request_hash != request_hash:
+        raise ApplicationError.of(CONFLICT, SettlementError.IDEMPOTENCY_KEY_REUSED)
+    return SettlementResult(
+        id=stored.id,
+        amount_fen=stored.amount_fen,
+        sharer_balance_after_fen=stored.balance_after_fen,
+        binding_id=stored.binding_id,
+        institution_code=stored.institution_code,
+        created_at=stored.created_at,
+        replayed=True,
+    )
+
+
+def settled_text(*, amount_fen: int, institution_name: str, beneficiary_name: str, at: datetime) -> str:
+    """What the sharer is told: amount, institution, time, for whom (masked). Never the description."""
+    return (
+        f"您的个人账户于{timezone.localtime(at):%Y年%m月%d日 %H:%M}在{institution_name}"
+        f"为亲属{mask_name(beneficiary_name)}共济支付{fen_to_yuan_text(amount_fen)}元。"
+    )
+
+
+def settlement_create(
+    *,
+    actor: User,
+    sharer_card_number: str,
+    beneficiary_card_number: str,
+    category: str,
+    amount_fen: int,
+    description: str,
+    idempotency_key: str,
+) -> SettlementResult:
+    """Pays a relative's self-paid cost from the sharer's personal account (DESIGN.md section 8).
+    Card numbers are normalised and the amount is a positive integer (the API and the form check the
+    shape). A refusal changes nothing."""
+    scope = counter_scope(staff=actor)
+    if scope is None:
+        raise ApplicationError(FORBIDDEN)
+    request_hash = settlement_request_hash(
+        sharer_card_number=sharer_card_number,
+        beneficiary_card_number=beneficiary_card_number,
+        category=category,
+        amount_fen=amount_fen,
+        description=description,
+    )
+    ctx = settlement_context(
+        sharer_card_number=sharer_card_number,
+        beneficiary_card_number=beneficiary_card_number,
+        institution_id=actor.institution_id,
+        scope=scope,
+        idempotency_key=idempotency_key,
+    )
+    if ctx.existing is not None:
+        return _replay(ctx.existing, request_hash)
+    if ctx.beneficiary_id is None:
+        raise ApplicationError.of(NOT_FOUND, SettlementError.CARD_NOT_FOUND, field="beneficiary_card_number")
+    if ctx.sharer_id is None:
+        raise ApplicationError.of(NOT_FOUND, SettlementError.CARD_NOT_FOUND, field="sharer_card_number")
+
+    refusals: list[SettlementError] = []
+    if ctx.binding_status != "active" or ctx.account_id is None:
+        refusals.append(SettlementError.BINDING_NOT_ACTIVE)
+    if ctx.sharer_status != "normal":
+        refusals.append(SettlementError.SHARER_NOT_NORMAL)
+    if CATEGORY_OF_ROLE.get(Role(actor.role)) != category:
+        refusals.append(SettlementError.CATEGORY_NOT_ALLOWED)
+    if ctx.balance_fen is not None and ctx.balance_fen < amount_fen:
+        refusals.append(SettlementError.INSUFFICIENT_BALANCE)
+    # The monthly cap needs the month's settlements, which only count under the lock: the function.
+    if refusals:
+        raise ApplicationError.of(REFUSED, *refusals)
+    assert ctx.account_id is not None and ctx.binding_id is not None
+
+    at = now()
+    institution_name = ctx.institution_name or BUREAU_WINDOW
+    body = settled_text(
+        amount_fen=amount_fen, institution_name=institution_name, beneficiary_name=ctx.beneficiary_name, at=at
+    )
+    params = [
+        uuid.uuid4(),
+        ctx.account_id,
+        ctx.binding_id,
+        ctx.sharer_id,
+        ctx.beneficiary_id,
+        category,
+        amount_fen,
+        actor.institution_id,
+        scope,
+        Category(category).label,
+        actor.pk,
+        description,
+        idempotency_key,
+        request_hash,
+        at,
+        month_start(at),
+        SETTLED_SUBJECT,
+        body,
+    ]
+    try:
+        row = _post(params)
+    except IntegrityError:
+        # The same key committed by a request for another account while this one ran.
+        stored = settlement_stored(scope=scope, idempotency_key=idempotency_key)
+        if stored is None:
+            raise
+        return _replay(stored, request_hash)
+    refusal_codes, settlement_id, amount, balance_after, binding_id, _, created_at, stored_hash, replayed = (
+        row
+    )
+    if refusal_codes:
+        raise ApplicationError.of(REFUSED, *[SETTLEMENT_ERRORS[code] for code in refusal_codes])
+    if replayed:
+        return _replay(
+            StoredSettlement(
+                settlement_id,
+                stored_hash,
+                amount,
+                balance_after,
+                binding_id,
+                ctx.institution_code,
+                created_at,
+            ),
+            request_hash,
+        )
+    if ctx.sharer_phone_token:
+        sms_send_after_commit(phone_token=ctx.sharer_phone_token, body=body)
+    return SettlementResult(
+        id=settlement_id,
+        amount_fen=amount,
+        sharer_balance_after_fen=balance_after,
+        binding_id=binding_id,
+        institution_code=ctx.institution_code,
+        created_at=created_at,
+    )
+
+
+def _post(params: list[Any]) -> tuple[Any, ...]:
+    """One statement; inside a caller's transaction it gets a savepoint, so that a unique-key race
+    leaves that transaction usable."""
+    if connection.in_atomic_block:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql.CALL, params)
+            return cursor.fetchone()
+    with connection.cursor() as cursor:
+        cursor.execute(sql.CALL, params)
+        return cursor.fetchone()
+
+
+@transaction.atomic
+def settlement_reverse(*, actor: User, settlement: Settlement, reason: str) -> Reversal:
+    """Credits one settlement back to the sharer's account, once. The caller found the settlement
+    through `settlement_get`, so it belongs to the actor's counter (anyone else gets 404)."""
+    locked = Settlement.objects.select_for_update().get(pk=settlement.pk)
+    if Reversal.objects.filter(settlement=locked).exists():
+        raise ApplicationError.of(CONFLICT, SettlementError.ALREADY_REVERSED)
+    binding = settlement.binding
+    account = binding.sharer.account
+    entry = entry_post(
+        account=account,
+        kind=EntryKind.REVERSAL,
+        amount_fen=locked.amount_fen,
+        description=f"冲正：{Category(locked.category).label}",
+        beneficiary=binding.beneficiary,
+        institution=settlement.institution,
+    )
+    try:
+        with transaction.atomic():
+            reversal = Reversal.objects.create(settlement=locked, reason=reason, staff=actor, entry=entry)
+    except IntegrityError as exc:
+        raise ApplicationError.of(CONFLICT, SettlementError.ALREADY_REVERSED) from exc
+    institution_name = settlement.institution.name if settlement.institution else BUREAU_WINDOW
+    message_send(
+        person=binding.sharer,
+        subject=REVERSED_SUBJECT,
+        body=(
+            f"{timezone.localtime(settlement.created_at):%Y年%m月%d日 %H:%M}在{institution_name}"
+            f"为亲属{binding.beneficiary.name_masked}共济支付的{fen_to_yuan_text(locked.amount_fen)}元"
+            f"已于{timezone.localtime(reversal.created_at):%Y年%m月%d日 %H:%M}冲正，退回您的个人账户。"
+        ),
+    )
+    return reversal
