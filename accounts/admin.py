@@ -24,21 +24,9 @@ from accounts.models import (
 )
 from accounts.selectors import person_list_for_staff
 from accounts.services import person_view_record
+from portal.admin_helpers import ReadOnlyAdmin
 from portal.core import crypto
 from portal.core.masking import mask_card, mask_name
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records that only the system writes (ledger, audit logs)."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Province)

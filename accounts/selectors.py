@@ -33,6 +33,14 @@ def person_list_for_staff(*, staff: User) -> QuerySet[Person]:
     return qs.none()
 
 
+def staff_serves(*, staff: User, person: Person) -> bool:
+    """Whether a staff member may act for this person: bureau staff of the person's pooling region,
+    or a superuser (the same rule as `person_list_for_staff`)."""
+    if staff.is_superuser:
+        return True
+    return staff.role == Role.BUREAU and staff.region_id is not None and staff.region_id == person.region_id
+
+
 def account_get_for_person(*, person: Person) -> PersonalAccount | None:
     return PersonalAccount.objects.filter(person=person).first()
 

@@ -9,7 +9,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
@@ -26,22 +25,20 @@ from certification.models import (
     PensionPayment,
 )
 from certification.services import certification_record_offline
+from portal.admin_helpers import (
+    DocumentFilesAdmin,
+    ReadOnlyInline,
+    UploadedDocumentInline,
+    form_page,
+    staff_region_id,
+)
 from portal.core.errors import ApplicationError, Reason
 from portal.core.time import today
 
 
-def _region_id(request: HttpRequest) -> int | None:
-    user: User = request.user  # type: ignore[assignment]
-    return None if user.is_superuser else (user.region_id or -1)
-
-
 def _scoped(request: HttpRequest, qs: QuerySet[Any]) -> QuerySet[Any]:
-    region = _region_id(request)
+    region = staff_region_id(request)
     return qs if region is None else qs.filter(person__region_id=region)
-
-
-def _form_page(request: HttpRequest, admin_site: Any, **context: Any) -> HttpResponse:
-    return render(request, "admin/certification/form.html", {**admin_site.each_context(request), **context})
 
 
 class OfflineCertificationForm(forms.Form):
@@ -113,7 +110,7 @@ class CertificationAdmin(admin.ModelAdmin):
                 else:
                     messages.success(request, f"已录入{person.name_masked}的现场认证结果。")
                     return HttpResponseRedirect(reverse("admin:certification_certification_changelist"))
-        return _form_page(
+        return form_page(
             request,
             self.admin_site,
             title="录入现场认证结果",
@@ -125,7 +122,7 @@ class CertificationAdmin(admin.ModelAdmin):
 
 
 def _may_see(request: HttpRequest, person: Person) -> bool:
-    region = _region_id(request)
+    region = staff_region_id(request)
     return region is None or person.region_id == region
 
 
@@ -165,32 +162,14 @@ class PaymentEventAdmin(PensionPaymentAdmin):
         return False
 
 
-class HomeVisitDocumentInline(admin.TabularInline):
+class HomeVisitDocumentInline(UploadedDocumentInline):
     model = HomeVisitDocument
-    extra = 0
-    can_delete = False
     fields = readonly_fields = ("uploaded_at", "content_type", "size", "open_file")
 
-    @admin.display(description="文件")
-    def open_file(self, obj: HomeVisitDocument) -> str:
-        return (
-            format_html('<a href="{}" target="_blank" rel="noopener">打开</a>', obj.file.url)
-            if obj.file
-            else ""
-        )
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class HomeVisitEventInline(admin.TabularInline):
+class HomeVisitEventInline(ReadOnlyInline):
     model = HomeVisitEvent
-    extra = 0
-    can_delete = False
     fields = readonly_fields = ("at", "from_status", "to_status", "actor")
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class ScheduleForm(forms.Form):
@@ -209,7 +188,7 @@ class OutcomeForm(forms.Form):
 
 
 @admin.register(HomeVisit)
-class HomeVisitAdmin(admin.ModelAdmin):
+class HomeVisitAdmin(DocumentFilesAdmin):
     list_display = [
         "created_at",
         "person",
@@ -226,6 +205,7 @@ class HomeVisitAdmin(admin.ModelAdmin):
     fields = readonly_fields = (
         "person",
         "requested_by",
+        "delegation",
         "reason",
         "address",
         "note",
@@ -237,6 +217,8 @@ class HomeVisitAdmin(admin.ModelAdmin):
         "created_at",
     )
     inlines = [HomeVisitDocumentInline, HomeVisitEventInline]
+    document_model = HomeVisitDocument
+    document_parent = "visit"
     actions = ["cancel_visits"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[HomeVisit]:
@@ -291,7 +273,7 @@ class HomeVisitAdmin(admin.ModelAdmin):
         visit = self._visit(request, visit_id)
         form = ScheduleForm(request.POST or None, initial={"scheduled_on": today()})
         staff = User.objects.filter(role=Role.BUREAU, is_active=True)
-        region = _region_id(request)
+        region = staff_region_id(request)
         field = form.fields["visit_staff"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = staff if region is None else staff.filter(region_id=region)
@@ -308,7 +290,7 @@ class HomeVisitAdmin(admin.ModelAdmin):
                 errors = error.details or [Reason(error.code, error.message)]
             else:
                 return self._done(request, "已安排上门，并已通知领取人。")
-        return _form_page(
+        return form_page(
             request,
             self.admin_site,
             title=f"安排上门认证：{visit.person}",
@@ -334,7 +316,7 @@ class HomeVisitAdmin(admin.ModelAdmin):
                 errors = error.details or [Reason(error.code, error.message)]
             else:
                 return self._done(request, "已录入上门结果。")
-        return _form_page(
+        return form_page(
             request,
             self.admin_site,
             title=f"录入上门结果：{visit.person}",

@@ -1,7 +1,8 @@
 """Home-visit certification (上门认证): a resident asks (mobility, long hospital stay, living
-elsewhere) with documents; bureau staff schedule a date and a visitor; the visit's outcome certifies
-or not. requested → scheduled → certified | failed, and requested/scheduled → cancelled. Any other
-move is 409 `invalid_transition`. Each move writes a HomeVisitEvent in the same transaction."""
+elsewhere) with documents, or a relative asks for them under a `certify` delegation; bureau staff
+schedule a date and a visitor; the visit's outcome certifies or not. requested → scheduled →
+certified | failed, and requested/scheduled → cancelled. Any other move is 409 `invalid_transition`.
+Each move writes a HomeVisitEvent in the same transaction."""
 
 import datetime as dt
 from collections.abc import Sequence
@@ -10,8 +11,11 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.models import Role, User
+from accounts.delegations.models import Delegation, Scope
+from accounts.delegations.services import agent_name, delegation_act
+from accounts.models import Person, Role, User
 from accounts.notifications import message_send
+from accounts.selectors import staff_serves
 from certification.errors import CertificationError as E
 from certification.models import (
     HomeVisit,
@@ -46,18 +50,16 @@ def _lock(visit: HomeVisit) -> HomeVisit:
     return HomeVisit.objects.select_for_update().select_related("person").get(pk=visit.pk)
 
 
-def _is_staff_for(actor: User, visit: HomeVisit) -> bool:
-    return actor.is_superuser or (actor.role == Role.BUREAU and actor.region_id == visit.person.region_id)
-
-
-@transaction.atomic
-def home_visit_request(
-    *, actor: User, reason: str, address: str, note: str, documents: Sequence[UploadedFile]
+def _request(
+    *,
+    person: Person,
+    actor: User,
+    delegation: Delegation | None,
+    reason: str,
+    address: str,
+    note: str,
+    documents: Sequence[UploadedFile],
 ) -> HomeVisit:
-    """The pensioner asks for a home visit for themself, with at least one document."""
-    person = actor.person
-    if person is None:
-        raise ApplicationError(FORBIDDEN)
     if not person.is_pensioner:
         raise ApplicationError.of(REFUSED, E.NOT_PENSIONER)
     problems: list[Reason] = []
@@ -78,7 +80,12 @@ def home_visit_request(
     try:
         with transaction.atomic():
             visit = HomeVisit.objects.create(
-                person=person, requested_by=actor, reason=reason, address=address.strip(), note=note.strip()
+                person=person,
+                requested_by=actor,
+                delegation=delegation,
+                reason=reason,
+                address=address.strip(),
+                note=note.strip(),
             )
     except IntegrityError as exc:
         raise ApplicationError.of(CONFLICT, E.VISIT_OPEN) from exc
@@ -91,9 +98,66 @@ def home_visit_request(
 
 
 @transaction.atomic
+def home_visit_request(
+    *, actor: User, reason: str, address: str, note: str, documents: Sequence[UploadedFile]
+) -> HomeVisit:
+    """The pensioner asks for a home visit for themself, with at least one document."""
+    if actor.person is None:
+        raise ApplicationError(FORBIDDEN)
+    return _request(
+        person=actor.person,
+        actor=actor,
+        delegation=None,
+        reason=reason,
+        address=address,
+        note=note,
+        documents=documents,
+    )
+
+
+@transaction.atomic
+def home_visit_request_for(
+    *,
+    actor: User,
+    delegation: Delegation,
+    reason: str,
+    address: str,
+    note: str,
+    documents: Sequence[UploadedFile],
+) -> HomeVisit:
+    """An agent holding `certify` asks for a home visit for the principal: recorded as an act under
+    the delegation (403 `permission_denied` beyond it) and told to the principal, who sees and may
+    cancel it on /certification/. A refused request records no act."""
+    delegation_act(
+        actor=actor,
+        delegation=delegation,
+        scope=Scope.CERTIFY,
+        action="home_visit_request",
+        detail=str(HomeVisitReason(reason).label) if reason in HomeVisitReason.values else "",
+    )
+    principal = Person.objects.get(pk=delegation.principal_id)
+    visit = _request(
+        person=principal,
+        actor=actor,
+        delegation=delegation,
+        reason=reason,
+        address=address,
+        note=note,
+        documents=documents,
+    )
+    message_send(
+        person=principal,
+        subject="亲属为您申请了上门认证",
+        body=f"{agent_name(actor)}为您申请了养老金资格上门认证。工作人员安排好上门日期后会通知您；"
+        "如不需要，可以在门户“养老金资格认证”里取消。",
+    )
+    return visit
+
+
+@transaction.atomic
 def home_visit_schedule(*, actor: User, visit: HomeVisit, on: dt.date, visitor: User | None) -> HomeVisit:
     visit = _lock(visit)
-    if not _is_staff_for(actor, visit):
+    if not staff_serves(staff=actor, person=visit.person):
         raise ApplicationError.of(FORBIDDEN, E.NOT_ALLOWED)
     if visitor is None or visitor.role != Role.BUREAU:
         raise ApplicationError.of(INVALID, E.VISIT_STAFF_REQUIRED, field="visit_staff")
@@ -116,7 +180,7 @@ def home_visit_outcome(
 ) -> HomeVisit:
     """The visit happened: certified (a home_visit certification is recorded) or not (failed)."""
     visit = _lock(visit)
-    if not _is_staff_for(actor, visit):
+    if not staff_serves(staff=actor, person=visit.person):
         raise ApplicationError.of(FORBIDDEN, E.NOT_ALLOWED)
     if certified and not documents_seen.strip():
         raise ApplicationError.of(INVALID, E.DOCUMENTS_REQUIRED, field="documents_seen")
@@ -146,7 +210,7 @@ def home_visit_outcome(
 def home_visit_cancel(*, actor: User, visit: HomeVisit) -> HomeVisit:
     """The requester (or bureau staff of the region) withdraws an open request."""
     visit = _lock(visit)
-    if actor.person_id != visit.person_id and not _is_staff_for(actor, visit):
+    if actor.person_id != visit.person_id and not staff_serves(staff=actor, person=visit.person):
         raise ApplicationError.of(FORBIDDEN, E.NOT_ALLOWED)
     _move(visit, V.CANCELLED, actor=actor)
     visit.save(update_fields=["status", "updated_at"])

@@ -263,6 +263,14 @@ class HomeVisit(models.Model):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="申请人"
     )
+    delegation = models.ForeignKey(
+        "accounts.Delegation",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="代办依据的亲情服务授权",
+    )
     reason = models.CharField("原因", max_length=10, choices=HomeVisitReason.choices)
     address = models.CharField("上门地址", max_length=200)
     note = models.CharField("补充说明", max_length=500, blank=True, default="")

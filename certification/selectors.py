@@ -1,6 +1,7 @@
 """Reads of certification: where a person stands, their history, open home visits and sessions."""
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
@@ -58,12 +59,21 @@ def certification_history(*, person: Person) -> QuerySet[Certification]:
 
 def home_visit_open(*, person: Person) -> HomeVisit | None:
     return (
-        HomeVisit.objects.filter(person=person, status__in=OPEN_VISIT).select_related("visit_staff").first()
+        HomeVisit.objects.filter(person=person, status__in=OPEN_VISIT)
+        .select_related("visit_staff", "requested_by__person")
+        .first()
     )
 
 
+def home_visit_get(*, person: Person, visit_id: uuid.UUID | str) -> HomeVisit | None:
+    """One of this person's own home visits (None for anyone else's)."""
+    return HomeVisit.objects.filter(pk=visit_id, person=person).first()
+
+
 def home_visit_list(*, person: Person) -> QuerySet[HomeVisit]:
-    return HomeVisit.objects.filter(person=person).order_by("-created_at")
+    return (
+        HomeVisit.objects.filter(person=person).select_related("requested_by__person").order_by("-created_at")
+    )
 
 
 def session_pending(*, person: Person) -> CertificationSession | None:

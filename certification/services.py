@@ -10,9 +10,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.delegations.models import Delegation, Scope
-from accounts.delegations.services import delegation_act
-from accounts.models import Person, Role, User
+from accounts.delegations.services import agent_name, delegation_act
+from accounts.models import Person, User
 from accounts.notifications import message_send
+from accounts.selectors import staff_serves
 from certification.channels import channel_get
 from certification.cycles import CYCLE_MONTHS, back_pay_months
 from certification.errors import CertificationError as E
@@ -157,10 +158,6 @@ def certification_record(
     return Recorded(certification, created=True)
 
 
-def _staff_may(actor: User, person: Person) -> bool:
-    return actor.is_superuser or (actor.role == Role.BUREAU and actor.region_id == person.region_id)
-
-
 @transaction.atomic
 def certification_record_offline(
     *,
@@ -175,7 +172,7 @@ def certification_record_offline(
     config = channel_get(channel)
     if config is None or config.online or channel == "home_visit":
         raise ApplicationError.of(INVALID, E.CHANNEL_NOT_OFFLINE, field="channel")
-    if not _staff_may(actor, person):
+    if not staff_serves(staff=actor, person=person):
         raise ApplicationError.of(FORBIDDEN, E.NOT_ALLOWED)
     if not documents_seen.strip():
         raise ApplicationError.of(INVALID, E.DOCUMENTS_REQUIRED, field="documents_seen")
@@ -203,10 +200,9 @@ def certification_session_start(*, actor: User, delegation: Delegation) -> Certi
     if pending is not None:
         return pending
     session = CertificationSession.objects.create(person=principal, started_by=actor, delegation=delegation)
-    agent_name = actor.person.name_masked if actor.person else actor.username
     message_send(
         person=principal,
         subject="亲属为您发起了养老金资格认证",
-        body=f"{agent_name}为您发起了养老金资格认证。请您本人用支付宝、微信或掌上12333完成刷脸认证。",
+        body=f"{agent_name(actor)}为您发起了养老金资格认证。请您本人用支付宝、微信或掌上12333完成刷脸认证。",
     )
     return session

@@ -11,4 +11,5 @@ urlpatterns = [
     path("home-visit/", views.home_visit_new, name="home-visit"),
     path("home-visit/<uuid:visit_id>/cancel/", views.home_visit_cancel_view, name="home-visit-cancel"),
     path("for/<uuid:delegation_id>/", views.start_for, name="start-for"),
+    path("for/<uuid:delegation_id>/home-visit/", views.home_visit_for, name="home-visit-for"),
 ]

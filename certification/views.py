@@ -14,25 +14,25 @@ from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.delegations.models import DelegationStatus, Scope
-from accounts.delegations.selectors import delegation_get
+from accounts.delegations.models import Delegation, Scope
+from accounts.delegations.selectors import delegation_get, delegation_grants
 from accounts.models import Person, User
 from accounts.views import resident_required
 from certification.channels import channels
 from certification.cycles import CycleStatus
 from certification.forms import HomeVisitForm
-from certification.home_visits import home_visit_cancel, home_visit_request
-from certification.models import HomeVisit
+from certification.home_visits import home_visit_cancel, home_visit_request, home_visit_request_for
 from certification.selectors import (
     Standing,
     certification_history,
+    home_visit_get,
     home_visit_list,
     home_visit_open,
     session_pending,
     standing_get,
 )
 from certification.services import certification_session_start
-from portal.core.errors import ApplicationError, Reason
+from portal.core.errors import ApplicationError, reasons_shown
 
 STATUS_LABELS = {
     CycleStatus.CERTIFIED: gettext_noop("已认证"),
@@ -121,7 +121,7 @@ def home_visit_new(request: HttpRequest) -> HttpResponse:
 @resident_required
 def home_visit_cancel_view(request: HttpRequest, visit_id: uuid.UUID) -> HttpResponse:
     user, person = _user(request)
-    visit = HomeVisit.objects.filter(pk=visit_id, person=person).first()
+    visit = home_visit_get(person=person, visit_id=visit_id)
     if visit is None:
         raise Http404
     try:
@@ -133,39 +133,79 @@ def home_visit_cancel_view(request: HttpRequest, visit_id: uuid.UUID) -> HttpRes
     return redirect("certification:home")
 
 
+def _delegation_as_agent(request: HttpRequest, delegation_id: uuid.UUID) -> tuple[User, Delegation]:
+    user, _person = _user(request)
+    delegation = delegation_get(viewer=user, delegation_id=delegation_id)
+    if delegation is None or delegation.agent_id != user.pk:
+        raise Http404
+    return user, delegation
+
+
+def _for_page(
+    request: HttpRequest,
+    delegation: Delegation,
+    *,
+    error: ApplicationError | None = None,
+    form: HomeVisitForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    allowed = delegation_grants(delegation=delegation, scope=Scope.CERTIFY)
+    principal = delegation.principal
+    standing = standing_get(person=principal)
+    context = {
+        "delegation": delegation,
+        "principal": principal,
+        "allowed": allowed,
+        "standing": standing,
+        "status_text": status_text(standing),
+        "session": session_pending(person=principal) if allowed else None,
+        "open_visit": home_visit_open(person=principal) if allowed else None,
+        "form": form or HomeVisitForm(),
+        "error_reasons": reasons_shown(error) if error is not None else [],
+    }
+    return render(request, "certification/start_for.html", context, status=status)
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 @resident_required
 def start_for(request: HttpRequest, delegation_id: uuid.UUID) -> HttpResponse:
     """代为发起资格认证: the agent sees the principal's standing and starts the certification."""
-    user, _person = _user(request)
-    delegation = delegation_get(viewer=user, delegation_id=delegation_id)
-    if delegation is None or delegation.agent_id != user.pk:
-        raise Http404
-    error: list[Reason] = []
-    error_status = 200
+    user, delegation = _delegation_as_agent(request, delegation_id)
     if request.method == "POST":
         try:
             certification_session_start(actor=user, delegation=delegation)
-        except ApplicationError as exc:
-            error = [
-                Reason(r.code, gettext(r.message)) for r in (exc.details or [Reason(exc.code, exc.message)])
-            ]
-            error_status = exc.status
-        else:
-            messages.success(
-                request, gettext("已为TA发起认证，并已发消息提醒TA本人用支付宝、微信或掌上12333刷脸。")
-            )
-            return redirect("certification:start-for", delegation_id=delegation.pk)
-    allowed = delegation.status == DelegationStatus.ACTIVE and Scope.CERTIFY in delegation.scopes
-    standing = standing_get(person=delegation.principal)
-    context = {
-        "delegation": delegation,
-        "principal": delegation.principal,
-        "allowed": allowed,
-        "standing": standing,
-        "status_text": status_text(standing),
-        "session": session_pending(person=delegation.principal) if allowed else None,
-        "error_reasons": error,
-    }
-    return render(request, "certification/start_for.html", context, status=error_status)
+        except ApplicationError as error:
+            return _for_page(request, delegation, error=error, status=error.status)
+        messages.success(
+            request, gettext("已为TA发起认证，并已发消息提醒TA本人用支付宝、微信或掌上12333刷脸。")
+        )
+        return redirect("certification:start-for", delegation_id=delegation.pk)
+    return _for_page(request, delegation)
+
+
+@never_cache
+@require_POST
+@resident_required
+def home_visit_for(request: HttpRequest, delegation_id: uuid.UUID) -> HttpResponse:
+    """代为申请上门认证 under a `certify` delegation, with the documents uploaded."""
+    user, delegation = _delegation_as_agent(request, delegation_id)
+    form = HomeVisitForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _for_page(request, delegation, form=form, status=400)
+    try:
+        home_visit_request_for(
+            actor=user,
+            delegation=delegation,
+            reason=form.cleaned_data["reason"],
+            address=form.cleaned_data["address"],
+            note=form.cleaned_data["note"],
+            documents=form.cleaned_data["documents"],
+        )
+    except ApplicationError as error:
+        if error.status == 403:  # beyond the delegation: the page's refusal, not a field's
+            return _for_page(request, delegation, error=error, status=403)
+        form.add_application_error(error)
+        return _for_page(request, delegation, form=form, status=error.status)
+    messages.success(request, gettext("已为TA申请上门认证，并已发消息告诉TA。工作人员安排好日期后会通知TA。"))
+    return redirect("certification:start-for", delegation_id=delegation.pk)

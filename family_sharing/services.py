@@ -27,6 +27,7 @@ from family_sharing.selectors import beneficiary_lookup, binding_guardian_may_co
 from family_sharing.throttling import lookup_failure_record, lookup_throttle_check
 from portal.core.errors import CONFLICT, FORBIDDEN, INVALID, REFUSED, ApplicationError
 from portal.core.time import today
+from portal.core.uploads import UploadProblem, upload_check
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +39,6 @@ ALLOWED: dict[str, set[str]] = {
     S.ACTIVE: {S.REVOKED, S.SUSPENDED, S.ENDED},
     S.SUSPENDED: {S.ACTIVE, S.REVOKED, S.ENDED},
 }
-EVIDENCE_TYPES = {"application/pdf", "image/jpeg", "image/png"}
-EVIDENCE_MAX_BYTES = 5 * 1024 * 1024
 
 
 def _enqueue_verification() -> None:
@@ -316,16 +315,6 @@ def binding_set_limit(*, actor: User, binding: Binding, monthly_limit_fen: int |
     return binding
 
 
-def evidence_content_type(file: UploadedFile) -> str | None:
-    """The type the file's bytes say it is (not its name): PDF, JPEG or PNG, else None."""
-    import filetype
-
-    head = file.read(2048)
-    file.seek(0)
-    kind = filetype.guess(head)
-    return kind.mime if kind is not None and kind.mime in EVIDENCE_TYPES else None
-
-
 @transaction.atomic
 def binding_evidence_upload(*, actor: User, binding: Binding, file: UploadedFile) -> Evidence:
     binding = _lock(binding)
@@ -333,13 +322,13 @@ def binding_evidence_upload(*, actor: User, binding: Binding, file: UploadedFile
         raise ApplicationError(FORBIDDEN)
     if binding.status != S.NEEDS_EVIDENCE:
         raise ApplicationError.of(CONFLICT, SharingError.EVIDENCE_NOT_NEEDED)
-    if file.size is None or file.size > EVIDENCE_MAX_BYTES:
+    content_type, problem = upload_check(file)
+    if problem is UploadProblem.SIZE:
         raise ApplicationError.of(INVALID, SharingError.EVIDENCE_TOO_LARGE, field="file")
-    content_type = evidence_content_type(file)
-    if content_type is None:
+    if problem is not None:
         raise ApplicationError.of(INVALID, SharingError.EVIDENCE_TYPE, field="file")
     return Evidence.objects.create(
-        binding=binding, file=file, content_type=content_type, size=file.size, uploaded_by=actor
+        binding=binding, file=file, content_type=content_type, size=file.size or 0, uploaded_by=actor
     )
 
 

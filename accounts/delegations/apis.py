@@ -60,6 +60,7 @@ class DelegationSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     confirmed_at = serializers.DateTimeField(allow_null=True)
     ended_at = serializers.DateTimeField(allow_null=True)
+    revoke_reason = serializers.CharField(help_text="bureau staff's reason when they revoked it, else empty")
 
     def get_role(self, obj: Delegation) -> str:
         viewer = self.context.get("viewer")

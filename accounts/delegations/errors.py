@@ -20,7 +20,13 @@ class DelegationError(ErrorCode):
         "只能上传 PDF、JPEG 或 PNG 文件（按文件内容判断；面部照片只能是 JPEG 或 PNG）",
     )
     UPLOAD_TOO_LARGE = "upload_too_large", "文件不能超过 5 MB"
-    CONFIRM_NOT_ALLOWED = "confirm_not_allowed", "只有委托人本人可以确认或撤销授权"
+    CONFIRM_NOT_ALLOWED = "confirm_not_allowed", "只有委托人本人可以确认授权"
+    REVOKE_NOT_ALLOWED = (
+        "revoke_not_allowed",
+        "只有委托人本人可以撤销授权；委托人未满16周岁的，由为其办理的监护人撤销",
+    )
+    STAFF_NOT_ALLOWED = "not_allowed", "这位委托人不属于您的统筹区"
+    REVOKE_REASON_REQUIRED = "revoke_reason_required", "请填写撤销原因"
     INVALID_TRANSITION = "invalid_transition", "当前状态下不能进行这项操作"
     NO_DELEGATION = "no_delegation", "您没有这位亲属已生效的亲情服务授权"
     SCOPE_NOT_GRANTED = "scope_not_granted", "这位亲属没有授权您办理这项业务"

@@ -49,6 +49,15 @@ class Delegation(models.Model):
     created_at = models.DateTimeField("申请时间", auto_now_add=True)
     confirmed_at = models.DateTimeField("确认时间", null=True, blank=True)
     ended_at = models.DateTimeField("结束时间", null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="撤销人",
+    )
+    revoke_reason = models.CharField("撤销原因", max_length=200, blank=True, default="")
 
     class Meta:
         verbose_name = verbose_name_plural = "亲情服务授权"
@@ -60,6 +69,11 @@ class Delegation(models.Model):
             models.CheckConstraint(condition=Q(scopes__len__gte=1), name="delegation_scopes_not_empty"),
             models.CheckConstraint(
                 condition=Q(status__in=[s.value for s in DelegationStatus]), name="delegation_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status=DelegationStatus.REVOKED.value, ended_at__isnull=False)
+                | Q(~Q(status=DelegationStatus.REVOKED.value), revoked_by__isnull=True, revoke_reason=""),
+                name="delegation_revocation_recorded",
             ),
             models.UniqueConstraint(
                 fields=["agent", "principal"],

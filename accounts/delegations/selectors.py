@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
-from accounts.delegations.models import Delegation, DelegationAct
+from accounts.delegations.models import Delegation, DelegationAct, DelegationStatus
 from accounts.models import Person, User
 
 
@@ -27,6 +27,12 @@ def delegation_get(*, viewer: User, delegation_id: uuid.UUID | str) -> Delegatio
     except ValueError:
         return None
     return delegation_list(viewer=viewer).filter(pk=key).first()
+
+
+def delegation_grants(*, delegation: Delegation, scope: str) -> bool:
+    """Whether the delegation, as loaded, is active and grants `scope` (what a page may offer; the
+    act itself is checked again under a row lock by `delegation_act`)."""
+    return delegation.status == DelegationStatus.ACTIVE and scope in delegation.scopes
 
 
 def delegation_act_list(*, viewer: User) -> QuerySet[DelegationAct]:

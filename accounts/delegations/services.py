@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.delegations.errors import DelegationError as E
 from accounts.delegations.models import (
+    LIVE_DELEGATION,
     Delegation,
     DelegationAct,
     DelegationDocument,
@@ -20,6 +21,7 @@ from accounts.delegations.models import (
 from accounts.delegations.selectors import RightsSummary
 from accounts.models import Person, PersonalAccount, RelationCode, User
 from accounts.notifications import message_send
+from accounts.selectors import staff_serves
 from portal.core.errors import CONFLICT, FORBIDDEN, INVALID, REFUSED, ApplicationError, Reason
 from portal.core.time import today
 from portal.core.uploads import IMAGE_TYPES, UploadProblem, upload_check
@@ -112,12 +114,13 @@ def delegation_create(
         message_send(
             person=principal,
             subject="亲情服务授权申请",
-            body=f"{_agent_name(actor)}申请为您代办医保业务（亲情服务），请登录门户“亲情服务”确认是否同意。",
+            body=f"{agent_name(actor)}申请为您代办医保业务（亲情服务），请登录门户“亲情服务”确认是否同意。",
         )
     return delegation
 
 
-def _agent_name(agent: User) -> str:
+def agent_name(agent: User) -> str:
+    """How an agent is named to others: their masked name."""
     return agent.person.name_masked if agent.person is not None else agent.username
 
 
@@ -150,21 +153,62 @@ def delegation_confirm(*, actor: User, delegation: Delegation, accept: bool) -> 
     return delegation
 
 
-@transaction.atomic
-def delegation_revoke(*, actor: User, delegation: Delegation) -> Delegation:
-    """The principal ends the delegation; the agent can no longer act from this moment."""
-    delegation = _lock(delegation)
-    if actor.person_id != delegation.principal_id:
-        raise ApplicationError.of(FORBIDDEN, E.CONFIRM_NOT_ALLOWED)
-    if delegation.status not in (S.PENDING, S.ACTIVE):
+def delegation_revocable_by(*, actor: User, delegation: Delegation) -> bool:
+    """Who may end a delegation on their own pages: the principal, once 16 or older, and for a
+    principal added under 16 the guardian who added it (the agent). Bureau staff revoke in the admin
+    (`delegation_revoke_by_staff`)."""
+    if delegation.principal_minor and actor.pk == delegation.agent_id:
+        return True
+    return actor.person_id == delegation.principal_id and not is_under_16(delegation.principal)
+
+
+def _end(delegation: Delegation, *, by: User, reason: str = "") -> None:
+    """A locked, live delegation becomes revoked: from this moment `delegation_act` refuses the agent."""
+    if delegation.status not in LIVE_DELEGATION:
         raise ApplicationError.of(CONFLICT, E.INVALID_TRANSITION)
     delegation.status, delegation.ended_at = S.REVOKED, timezone.now()
-    delegation.save(update_fields=["status", "ended_at"])
-    if delegation.agent.person is not None:
+    delegation.revoked_by, delegation.revoke_reason = by, reason
+    delegation.save(update_fields=["status", "ended_at", "revoked_by", "revoke_reason"])
+
+
+@transaction.atomic
+def delegation_revoke(*, actor: User, delegation: Delegation) -> Delegation:
+    """The adult principal, or the guardian of a principal under 16, ends the delegation; the agent
+    can no longer act from this moment. 403 `revoke_not_allowed` for anyone else."""
+    delegation = _lock(delegation)
+    if not delegation_revocable_by(actor=actor, delegation=delegation):
+        raise ApplicationError.of(FORBIDDEN, E.REVOKE_NOT_ALLOWED)
+    _end(delegation, by=actor)
+    if actor.pk != delegation.agent_id and delegation.agent.person is not None:
         message_send(
             person=delegation.agent.person,
             subject="亲情服务授权已撤销",
             body=f"{delegation.principal.name_masked}已撤销对您的亲情服务授权。",
+        )
+    return delegation
+
+
+@transaction.atomic
+def delegation_revoke_by_staff(*, actor: User, delegation: Delegation, reason: str) -> Delegation:
+    """Bureau staff of the principal's region end a delegation (a forged document, a guardian who is
+    no longer one...), with the reason recorded on it and told to the agent and an adult principal."""
+    delegation = _lock(delegation)
+    if not staff_serves(staff=actor, person=delegation.principal):
+        raise ApplicationError.of(FORBIDDEN, E.STAFF_NOT_ALLOWED)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError.of(INVALID, E.REVOKE_REASON_REQUIRED, field="reason")
+    _end(delegation, by=actor, reason=reason)
+    principal = delegation.principal
+    told = [p for p in (delegation.agent.person,) if p is not None]
+    if not is_under_16(principal):
+        told.append(principal)
+    agent = agent_name(delegation.agent)
+    for person in told:
+        message_send(
+            person=person,
+            subject="亲情服务授权已由经办机构撤销",
+            body=f"医保经办机构已撤销{agent}为{principal.name_masked}代办医保业务的亲情服务授权。原因：{reason}",
         )
     return delegation
 

@@ -13,18 +13,24 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.delegations.forms import SCOPE_CHOICES, DelegationForm
-from accounts.delegations.models import Delegation, DelegationStatus
+from accounts.delegations.models import LIVE_DELEGATION, Delegation, Scope
 from accounts.delegations.registry import scope_action
-from accounts.delegations.selectors import delegation_act_list, delegation_get, delegation_list
+from accounts.delegations.selectors import (
+    delegation_act_list,
+    delegation_get,
+    delegation_grants,
+    delegation_list,
+)
 from accounts.delegations.services import (
     delegation_confirm,
     delegation_create,
+    delegation_revocable_by,
     delegation_revoke,
     delegation_rights_view,
 )
 from accounts.models import User
 from accounts.views import resident_required
-from portal.core.errors import ApplicationError, Reason
+from portal.core.errors import ApplicationError, reasons_shown
 
 SCOPE_TEXT = dict(SCOPE_CHOICES)
 
@@ -38,24 +44,20 @@ def _user(request: HttpRequest) -> User:
 
 def _card(delegation: Delegation, user: User) -> dict[str, object]:
     actions = []
-    if delegation.agent_id == user.pk and delegation.status == DelegationStatus.ACTIVE:
-        if "view_rights" in delegation.scopes:
+    if delegation.agent_id == user.pk:
+        if delegation_grants(delegation=delegation, scope=Scope.VIEW_RIGHTS):
             actions.append((gettext("查看权益单"), reverse("family_service:rights", args=[delegation.pk])))
         for scope in delegation.scopes:
             action = scope_action(scope)
-            if action is not None:
+            if action is not None and delegation_grants(delegation=delegation, scope=scope):
                 actions.append((str(action.label), reverse(action.url_name, args=[delegation.pk])))
+    live = delegation.status in LIVE_DELEGATION
     return {
         "delegation": delegation,
         "scopes": [str(SCOPE_TEXT.get(s, s)) for s in delegation.scopes],
         "actions": actions,
+        "can_revoke": live and delegation_revocable_by(actor=user, delegation=delegation),
     }
-
-
-def _reasons(error: ApplicationError) -> list[Reason]:
-    return [
-        Reason(r.code, gettext(r.message)) for r in (error.details or [Reason(error.code, error.message)])
-    ]
 
 
 def _home(request: HttpRequest, *, error: ApplicationError | None = None) -> HttpResponse:
@@ -65,7 +67,7 @@ def _home(request: HttpRequest, *, error: ApplicationError | None = None) -> Htt
         "as_agent": [_card(d, user) for d in delegations if d.agent_id == user.pk],
         "as_principal": [_card(d, user) for d in delegations if d.principal_id == user.person_id],
         "acts": list(delegation_act_list(viewer=user)[:50]),
-        "error_reasons": _reasons(error) if error else [],
+        "error_reasons": reasons_shown(error) if error else [],
     }
     return render(request, "family_service/home.html", context, status=error.status if error else 200)
 
@@ -140,7 +142,7 @@ def revoke(request: HttpRequest, delegation_id: uuid.UUID) -> HttpResponse:
         delegation_revoke(actor=user, delegation=delegation)
     except ApplicationError as error:
         return _home(request, error=error)
-    messages.success(request, gettext("已撤销。从现在起TA不能再为您代办。"))
+    messages.success(request, gettext("已撤销。从现在起TA不能再代办。"))
     return redirect("family_service:home")
 
 

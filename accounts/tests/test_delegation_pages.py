@@ -26,17 +26,6 @@ def signed_in(client, user):
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def pair():
-    parent = ResidentFactory(
-        person=PersonFactory(
-            name="张德福", birth=dt.date(1950, 2, 1), is_pensioner=True, last_certified_on=dt.date(2026, 1, 5)
-        )
-    )
-    child = ResidentFactory(person=PersonFactory(name="张建国", birth=dt.date(1978, 5, 1)))
-    return child, parent
-
-
 def test_the_agent_adds_a_relative_and_the_principal_confirms_on_their_page(client, pair):
     child, parent = pair
     page = signed_in(client, child).post(

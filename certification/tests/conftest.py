@@ -5,6 +5,7 @@ import time
 import pytest
 from django.conf import settings
 
+from accounts.tests.conftest import pair  # noqa: F401  (the family-service pair, for agent tests)
 from accounts.tests.factories import PersonFactory
 from certification.callbacks import signature_of
 

@@ -82,3 +82,23 @@ def test_staff_schedule_a_home_visit_and_record_its_outcome(client):
     )
     visit.refresh_from_db()
     assert visit.status == "certified" and visit.certification is not None
+
+
+def test_home_visit_documents_open_for_staff_of_the_region_only(client):
+    from certification.tests.test_home_visits import PDF
+
+    resident = ResidentFactory(
+        person=PersonFactory(is_pensioner=True, last_certified_on=dt.date(2025, 1, 10))
+    )
+    visit = request_visit(resident)
+    document = visit.documents.get()
+    admin_login(client, StaffFactory())
+    page = client.get(f"/admin/certification/homevisit/{visit.pk}/change/").content.decode()
+    url = f"/admin/certification/homevisit/document/{document.pk}/"
+    assert url in page
+    opened = client.get(url)
+    assert opened.status_code == 200 and opened["Content-Type"] == "application/pdf"
+    assert b"".join(opened.streaming_content) == PDF
+    client.logout()
+    admin_login(client, StaffFactory(region=RegionFactory(code="310100", name="上海市")))
+    assert client.get(url).status_code == 404

@@ -87,3 +87,11 @@ class ApplicationError(Exception):
 
     def codes(self) -> list[str]:
         return [d.code for d in self.details]
+
+
+def reasons_shown(error: ApplicationError) -> list[Reason]:
+    """A refusal's reasons in the reader's language, for a page (each message is its own msgid)."""
+    from django.utils.translation import gettext
+
+    reasons = error.details or [Reason(error.code, error.message)]
+    return [Reason(r.code, gettext(r.message), r.field) for r in reasons]

@@ -28,8 +28,11 @@ def content_type(file: UploadedFile, *, allowed: set[str] = DOCUMENT_TYPES) -> s
 def upload_check(
     file: UploadedFile, *, allowed: set[str] = DOCUMENT_TYPES
 ) -> tuple[str, UploadProblem | None]:
-    """(content type, problem): the problem is SIZE over 5 MB or empty, TYPE when the bytes are not allowed."""
-    if file.size is None or file.size == 0 or file.size > MAX_BYTES:
-        return "", UploadProblem.SIZE if file.size else UploadProblem.TYPE
+    """(content type, problem): the problem is SIZE over 5 MB or of unknown size, TYPE when the file is
+    empty or its bytes are not allowed."""
+    if file.size is None or file.size > MAX_BYTES:
+        return "", UploadProblem.SIZE
+    if file.size == 0:
+        return "", UploadProblem.TYPE
     kind = content_type(file, allowed=allowed)
     return (kind, None) if kind else ("", UploadProblem.TYPE)
