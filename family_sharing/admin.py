@@ -204,3 +204,7 @@ class PolicyVersionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+# The contributions capability's admin (employer arrears cases, status changes) registers itself.
+from family_sharing.contributions import admin as contributions_admin  # noqa: E402, F401

@@ -239,3 +239,16 @@ class Evidence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.binding} {self.get_review_display()}"
+
+
+# Contributions, the arrears sweep's status changes and employer arrears cases live in their own
+# subpackage (DESIGN.md section 11); importing them here is how Django finds them.
+from family_sharing.contributions.models import (  # noqa: E402, F401
+    ArrearsCase,
+    ArrearsCaseItem,
+    ArrearsCaseStep,
+    CaseStatus,
+    Contribution,
+    StatusChange,
+    StatusReason,
+)
