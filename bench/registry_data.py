@@ -318,6 +318,10 @@ def cleanup(bench: BenchRegion) -> None:
                 "WHERE b.beneficiary_id = p.id AND p.region_id = %(r)s",
                 "DELETE FROM accounts_message AS m USING accounts_person AS p "
                 "WHERE m.person_id = p.id AND p.region_id = %(r)s",
+                "DELETE FROM family_sharing_statuschange AS c USING accounts_person AS p "
+                "WHERE c.person_id = p.id AND p.region_id = %(r)s",
+                "DELETE FROM family_sharing_contribution AS c USING accounts_person AS p "
+                "WHERE c.person_id = p.id AND p.region_id = %(r)s",
                 "DELETE FROM accounts_personalaccount AS a USING accounts_person AS p "
                 "WHERE a.person_id = p.id AND p.region_id = %(r)s",
                 "DELETE FROM family_sharing_kinshipedge AS e USING accounts_person AS p "

@@ -206,5 +206,7 @@ class PolicyVersionAdmin(admin.ModelAdmin):
         return False
 
 
-# Settlement's admin lives in its subpackage; imported here so that autodiscovery registers it.
+# The capabilities in subpackages (contributions: arrears cases and status changes; settlement)
+# keep their admin there; imported here so that autodiscovery registers it.
+from family_sharing.contributions import admin as contributions_admin  # noqa: E402, F401
 from family_sharing.settlement import admin as settlement_admin  # noqa: E402, F401

@@ -241,6 +241,15 @@ class Evidence(models.Model):
         return f"{self.binding} {self.get_review_display()}"
 
 
-# Settlement (family_sharing/settlement/) keeps its models in its subpackage; imported here so that
-# Django registers them with this app.
+# Contributions (with the arrears sweep's status changes and employer arrears cases) and settlement
+# live in their own subpackages (DESIGN.md section 11); importing them here is how Django finds them.
+from family_sharing.contributions.models import (  # noqa: E402, F401
+    ArrearsCase,
+    ArrearsCaseItem,
+    ArrearsCaseStep,
+    CaseStatus,
+    Contribution,
+    StatusChange,
+    StatusReason,
+)
 from family_sharing.settlement.models import Reversal, Settlement  # noqa: E402, F401

@@ -14,13 +14,14 @@ from django.core.management import call_command
 from django.db import transaction
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from stdnum.cn import ric
+from stdnum.cn import ric, uscc
 
 from accounts.imports.institutions import COLUMNS as INSTITUTION_COLUMNS
 from accounts.imports.person_rows import COLUMNS as PERSON_COLUMNS
-from accounts.models import Role, User
+from accounts.models import Employer, Role, User
 from accounts.selectors import person_get_by_id_number
 from accounts.services import staff_create
+from family_sharing.contributions.imports import COLUMNS as CONTRIBUTION_COLUMNS
 from family_sharing.imports.kinship import COLUMNS as KINSHIP_COLUMNS
 from portal.core.time import add_months, today
 
@@ -78,6 +79,24 @@ DEMO_MONTHLY_CREDITS = {"张建国": 26_000, "李秀英": 18_000, "张伟": 12_0
 # A family payment to show on /account/: the demo hospital settled 张德福's self-paid cost from his
 # son 张建国's account (the same idempotency key every run, so it is made once).
 DEMO_SETTLEMENT = ("张建国", "张德福", 8_650, "demo-first-settlement")
+# Contributions of the months before this one (API.md section 5 import_contributions). 张建国 and
+# 陈明 are paid in full; 李秀英's employer paid only part of the month two months ago (so 我的 shows
+# 欠费, and the bureau has an open arrears case against it); 张伟 has nothing declared for the last
+# three months (中断); 张德福 is a pensioner (正常). Employer key -> (USCC body, name).
+DEMO_EMPLOYERS = {
+    "huaxia": ("91110105MA01A2B3C", "北京华夏机械有限公司"),
+    "kangning": ("91110108MA04D5E6F", "北京康宁商贸有限公司"),
+    "pujiang": ("91310104MA1F7G8H9", "上海浦江信息技术有限公司"),
+}
+# name, employer, months before this one that are declared, month (before this one) paid in part
+DEMO_CONTRIBUTIONS = [
+    ("张建国", "huaxia", range(1, 7), None),
+    ("李秀英", "kangning", range(1, 7), 2),
+    ("张伟", "huaxia", range(4, 10), None),
+    ("张德福", "huaxia", range(130, 134), None),  # before retirement
+    ("陈明", "pujiang", range(1, 7), None),
+]
+DEMO_CASE_EMPLOYER = "kangning"
 DEMO_STAFF = [
     ("bureau_demo", "bureau", "110100", None),
     ("hospital_demo", "hospital", None, "H11010001"),
@@ -99,6 +118,17 @@ def _write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
         writer.writerows(rows)
 
 
+def _uscc(key: str) -> str:
+    body = DEMO_EMPLOYERS[key][0]
+    return body + uscc.calc_check_digit(body)
+
+
+def _stored_status(number: str) -> str:
+    """A second seed keeps the status the sweep gave (so it changes nothing and notifies nobody)."""
+    person = person_get_by_id_number(id_number=number)
+    return person.status if person is not None else "normal"
+
+
 def _import_reference(folder: Path) -> None:
     persons = folder / "persons.csv"
     _write_csv(
@@ -112,7 +142,7 @@ def _import_reference(folder: Path) -> None:
                 phone,
                 region,
                 kind,
-                "normal",
+                _stored_status(num),
                 "" if bal is None else str(bal),
                 pension,
                 _demo_last_certified() if pension == "yes" else "",
@@ -196,6 +226,40 @@ def _demo_bindings(users: dict[str, User]) -> None:
     bindings_verify()
 
 
+def _demo_contributions(folder: Path, bureau: User) -> None:
+    """Declarations and payments through import_contributions, the sweep, and one open case."""
+    from family_sharing.contributions.models import ArrearsCase
+    from family_sharing.contributions.services import arrears_case_open
+    from family_sharing.contributions.sweep import arrears_sweep
+
+    numbers = {name: num for name, num, *_ in DEMO_PERSONS}
+    this_month = today().replace(day=1)
+    rows = []
+    for name, key, months, part_paid in DEMO_CONTRIBUTIONS:
+        for back in months:
+            period = add_months(this_month, -back)
+            due = 45_000 if key == "kangning" else 62_000
+            paid = due // 3 if back == part_paid else due
+            rows.append(
+                [
+                    _uscc(key),
+                    DEMO_EMPLOYERS[key][1],
+                    numbers[name],
+                    f"{period:%Y-%m}",
+                    str(due),
+                    str(paid),
+                    f"{add_months(period, 1):%Y-%m}-15",
+                ]
+            )
+    path = folder / "contributions.csv"
+    _write_csv(path, list(CONTRIBUTION_COLUMNS), rows)
+    call_command("import_contributions", str(path), verbosity=0)
+    arrears_sweep(as_of=today())
+    employer = Employer.objects.get(uscc=_uscc(DEMO_CASE_EMPLOYER))
+    if not ArrearsCase.objects.filter(employer=employer).exists():
+        arrears_case_open(actor=bureau, employer=employer, as_of=today(), note="演示：单位少缴职工医保费")
+
+
 def _demo_totp(user: User) -> None:
     TOTPDevice.objects.update_or_create(
         user=user, name="演示验证器", defaults={"key": DEMO_TOTP_KEY_HEX, "confirmed": True}
@@ -240,7 +304,10 @@ def seed_demo(*, staff_password: str) -> list[DemoLogin]:
         _demo_totp(user)
         _demo_static_tokens(user)
         logins.append(DemoLogin(f"工作人员 {role}", username, staff_password))
+        users[username] = user
     _demo_accounts()
+    with tempfile.TemporaryDirectory() as tmp:
+        _demo_contributions(Path(tmp), users["bureau_demo"])
     return logins
 
 

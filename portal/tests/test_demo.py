@@ -40,3 +40,16 @@ def test_seed_demo_gives_working_logins_and_a_family_and_is_idempotent(monkeypat
     assert (payment.account.person.name, payment.beneficiary.name) == ("张建国", "张德福")
     assert payment.institution.code == "H11010001"
     assert payment.account.balance_fen == 325_000 - 8_650
+    # and the contributions give the family real statuses, with one open arrears case, unchanged by
+    # the second run (no second status change, no second message)
+    from family_sharing.contributions.models import ArrearsCase, StatusChange
+
+    status = dict(Person.objects.values_list("name", "status"))
+    assert (status["张建国"], status["李秀英"], status["张伟"], status["张德福"]) == (
+        "normal",
+        "arrears",
+        "interrupted",
+        "normal",
+    )
+    assert StatusChange.objects.filter(person__name="李秀英").count() == 1
+    assert ArrearsCase.objects.exclude(status="closed").get().employer.name == "北京康宁商贸有限公司"
