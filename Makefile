@@ -27,11 +27,11 @@ typecheck: bootstrap
 messages: bootstrap
 	cd . && .venv/bin/python manage.py compilemessages -l en --ignore=.venv
 
-# Benchmarks (minutes at full size; `make bench BENCH=eligibility` runs one). Numbers go into issue notes.
+# Benchmarks (minutes each at full size; `make bench BENCH=eligibility` runs one). Numbers go into issue notes.
 bench: bootstrap
 	.venv/bin/python scripts/stack.py exec sh -c 'for b in $(BENCH); do .venv/bin/python bench/$$b.py || exit 1; done'
 
-BENCH ?= import_persons import_kinship eligibility verify_bindings
+BENCH ?= import_persons import_kinship eligibility verify_bindings import_contributions sweep_arrears certification_cycle settlement
 
 demo-code: bootstrap
 	.venv/bin/python manage.py demo_code
