@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from accounts.errors import AccountsError
 from accounts.models import AccountEntry, PersonalAccount, User
-from accounts.selectors import account_entry_list, account_get_for_person
+from accounts.selectors import account_entry_list, account_get_for_person, payments_received_list
 from accounts.services import resident_register
 from portal.api import Pagination
 from portal.core.errors import INVALID, THROTTLED, UNAUTHENTICATED, ApplicationError
@@ -183,8 +183,30 @@ class AccountEntrySerializer(serializers.Serializer):
         return entry.institution.name if entry.institution else None
 
 
+class ReceivedPaymentSerializer(serializers.Serializer):
+    """A payment a relative made for the caller (or its reversal); never the payer's balance."""
+
+    id = serializers.UUIDField(source="public_id")
+    kind = serializers.CharField(help_text="family_settlement | reversal")
+    amount_fen = serializers.SerializerMethodField(help_text="what was paid (or returned), positive")
+    sharer_name_masked = serializers.SerializerMethodField()
+    institution_name = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+
+    def get_amount_fen(self, entry: AccountEntry) -> int:
+        return abs(entry.amount_fen)
+
+    def get_sharer_name_masked(self, entry: AccountEntry) -> str:
+        return entry.account.person.name_masked
+
+    def get_institution_name(self, entry: AccountEntry) -> str | None:
+        return entry.institution.name if entry.institution else None
+
+
 class AccountApi(APIView):
-    """The caller's personal account: balance and every ledger entry, newest first, 100 a page."""
+    """The caller's personal account: balance and every ledger entry, newest first, 100 a page;
+    `received` adds the latest 100 payments relatives made for the caller (of the month, with
+    `month`), also for a caller without a personal account."""
 
     class OutputSerializer(serializers.Serializer):
         balance_fen = serializers.IntegerField(allow_null=True, help_text="null without a personal account")
@@ -192,6 +214,7 @@ class AccountApi(APIView):
         next = serializers.URLField(allow_null=True)
         previous = serializers.URLField(allow_null=True)
         entries = AccountEntrySerializer(many=True)
+        received = ReceivedPaymentSerializer(many=True)
 
     @extend_schema(
         parameters=[
@@ -217,5 +240,6 @@ class AccountApi(APIView):
             "next": paginator.get_next_link(),
             "previous": paginator.get_previous_link(),
             "entries": page,
+            "received": payments_received_list(person=user.person, month=month)[: paginator.page_size],
         }
         return Response(self.OutputSerializer(out).data)

@@ -5,7 +5,7 @@ import datetime as dt
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from accounts.models import AccountEntry, Person, PersonalAccount, Role, User
+from accounts.models import AccountEntry, EntryKind, Person, PersonalAccount, Role, User
 from portal.core import crypto
 from portal.core.time import add_months
 
@@ -71,6 +71,24 @@ def account_entry_list(*, person: Person, month: dt.date | None = None) -> Query
     qs = (
         AccountEntry.objects.filter(account__person=person)
         .select_related("beneficiary", "institution")
+        .order_by("-created_at", "-id")
+    )
+    if month is not None:
+        start, end = month_bounds(month)
+        qs = qs.filter(created_at__gte=start, created_at__lt=end)
+    return qs
+
+
+def payments_received_list(*, person: Person, month: dt.date | None = None) -> QuerySet[AccountEntry]:
+    """What relatives paid for this person from their personal accounts (family settlements and
+    their reversals), newest first: the beneficiary's side of DESIGN.md section 8 ("both sides can
+    see the payments made under their binding"). The page shows amount, who paid (masked), where and
+    when, never the payer's balance."""
+    qs = (
+        AccountEntry.objects.filter(
+            beneficiary=person, kind__in=[EntryKind.FAMILY_SETTLEMENT, EntryKind.REVERSAL]
+        )
+        .select_related("account__person", "institution")
         .order_by("-created_at", "-id")
     )
     if month is not None:

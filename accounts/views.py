@@ -35,7 +35,7 @@ from accounts.apis import MONTH_SHAPE
 from accounts.errors import AccountsError
 from accounts.forms import AuthenticatorForm, RegisterForm, ResidentLoginForm
 from accounts.models import Person, Role, User
-from accounts.selectors import account_entry_list, account_get_for_person
+from accounts.selectors import account_entry_list, account_get_for_person, payments_received_list
 from accounts.services import resident_confirm_totp, resident_register, resident_totp_device
 from portal.core.errors import THROTTLED, ApplicationError
 from portal.core.money import fen_to_yuan_text
@@ -261,7 +261,8 @@ def _month_param(request: HttpRequest) -> tuple[dt.date | None, bool]:
 @resident_required
 def account(request: HttpRequest) -> HttpResponse:
     """The resident's personal account: balance and every entry, newest first, 100 a page; family
-    payments say for whom and where."""
+    payments say for whom and where. Below, the payments relatives made for the resident (the
+    latest 100 of the month or of all time), also for a resident with no personal account."""
     person = _own_person(request)
     month, bad_month = _month_param(request)
     entries = account_entry_list(person=person, month=month)
@@ -275,6 +276,7 @@ def account(request: HttpRequest) -> HttpResponse:
         "month": month,
         "month_value": f"{month:%Y-%m}" if month else "",
         "bad_month": bad_month,
+        "received": payments_received_list(person=person, month=month)[:ENTRIES_PER_PAGE],
     }
     return render(request, "accounts/account.html", context)
 

@@ -18,6 +18,12 @@ def yuan(fen: int | None) -> str:
 
 
 @register.filter
+def yuan_abs(fen: int | None) -> str:
+    """{{ entry.amount_fen|yuan_abs }} → '123.45' for -12345: an amount without its ledger sign."""
+    return fen_to_yuan_text(None if fen is None else abs(fen))
+
+
+@register.filter
 def mask_id_number(value: str | None) -> str:
     return masking.mask_id_number(value)
 

@@ -243,3 +243,48 @@ def test_every_settlement_reason_has_its_translatable_text():
     from family_sharing.settlement.forms import REASON_MSGIDS
 
     assert {code: text for code, text in REASON_MSGIDS.items()} == {e: e.message for e in SettlementError}
+
+
+def test_the_beneficiary_sees_what_a_relative_paid_for_them_but_not_the_relatives_balance(
+    client, paid, family, hospital_staff
+):
+    # given: the father (resident insurance, no personal account of his own) signs in
+    son, father, _ = family
+    settlement = Settlement.objects.get()
+    father_user = ResidentFactory(person=father)
+    page = signed_in(client, father_user).get("/account/").content.decode()
+
+    # then: the payment, who paid (masked) and where; never the son's balance or the diagnosis
+    assert "亲属为您共济支付的" in page
+    assert "123.45" in page and f"由 {son.name_masked} 的个人账户支付" in page
+    assert "北京市第一人民医院" in page
+    assert "876.55" not in page and "肺炎" not in page
+
+    # and a reversal shows as money returned to the relative
+    from family_sharing.settlement.services import settlement_reverse
+
+    settlement_reverse(actor=hospital_staff, settlement=settlement, reason="重复收费")
+    page = signed_in(Client(), father_user).get("/account/").content.decode()
+    assert "冲正退回" in page
+
+
+def test_payments_for_someone_else_are_not_shown_to_the_beneficiary(client, paid):
+    stranger = ResidentFactory()
+    page = signed_in(client, stranger).get("/account/").content.decode()
+    assert "亲属为您共济支付的" not in page
+
+
+def test_the_account_api_lists_what_relatives_paid_for_the_caller(api, paid, family, hospital):
+    # given
+    son, father, _ = family
+    api.force_authenticate(ResidentFactory(person=father))
+
+    # when
+    data = api.get("/api/v1/account/").json()
+
+    # then: no account of his own, one payment by his son (masked), no balance of the son's
+    assert data["balance_fen"] is None and data["entries"] == []
+    assert [
+        (r["kind"], r["amount_fen"], r["sharer_name_masked"], r["institution_name"]) for r in data["received"]
+    ] == [("family_settlement", 12_345, son.name_masked, hospital.name)]
+    assert "balance_after_fen" not in data["received"][0]
