@@ -9,16 +9,11 @@ from django.http import FileResponse, Http404, HttpRequest
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
-from accounts.models import PoolingRegion, User
+from accounts.models import PoolingRegion
 from family_sharing.models import Binding, BindingEvent, Evidence, EvidenceReview, KinshipEdge, PolicyVersion
 from family_sharing.services import binding_evidence_review
+from portal.admin_helpers import staff_region_id
 from portal.core.errors import ApplicationError
-
-
-def _region_id(request: HttpRequest) -> int | None:
-    """None for superusers (all regions); the staff member's region otherwise."""
-    user: User = request.user  # type: ignore[assignment]
-    return None if user.is_superuser else (user.region_id or -1)
 
 
 class BindingEventInline(admin.TabularInline):
@@ -84,7 +79,7 @@ class BindingAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Binding]:
         qs = super().get_queryset(request)
-        region = _region_id(request)
+        region = staff_region_id(request)
         return (
             qs
             if region is None
@@ -137,7 +132,7 @@ class EvidenceAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Evidence]:
         qs = super().get_queryset(request)
-        region = _region_id(request)
+        region = staff_region_id(request)
         if region is None:
             return qs
         return qs.filter(Q(binding__sharer__region_id=region) | Q(binding__beneficiary__region_id=region))
@@ -177,7 +172,7 @@ class KinshipEdgeAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[KinshipEdge]:
         qs = super().get_queryset(request)
-        region = _region_id(request)
+        region = staff_region_id(request)
         return qs if region is None else qs.filter(Q(a__region_id=region) | Q(b__region_id=region))
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -192,14 +187,14 @@ class PolicyVersionAdmin(admin.ModelAdmin):
     search_fields = ["region__code", "region__name"]
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        region = _region_id(request)
+        region = staff_region_id(request)
         if db_field.name == "region" and region is not None:
             kwargs["queryset"] = PoolingRegion.objects.filter(pk=region)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[PolicyVersion]:
         qs = super().get_queryset(request)
-        region = _region_id(request)
+        region = staff_region_id(request)
         return qs if region is None else qs.filter(region_id=region)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:

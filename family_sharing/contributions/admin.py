@@ -13,18 +13,14 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from accounts.models import Employer, User
+from accounts.models import Employer
 from family_sharing.contributions.forms import CaseOpenForm, CaseStepForm
 from family_sharing.contributions.models import ArrearsCase, ArrearsCaseStep, StatusChange
 from family_sharing.contributions.selectors import arrears_case_fees
 from family_sharing.contributions.services import arrears_case_open, arrears_case_step_add
+from portal.admin_helpers import staff_region_id
 from portal.core.errors import ApplicationError
 from portal.core.money import fen_to_yuan_text
-
-
-def _region_id(request: HttpRequest) -> int | None:
-    user: User = request.user  # type: ignore[assignment]
-    return None if user.is_superuser else (user.region_id or -1)
 
 
 class ArrearsCaseStepInline(admin.TabularInline):
@@ -68,7 +64,7 @@ class ArrearsCaseAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ArrearsCase]:
         qs = super().get_queryset(request)
-        region = _region_id(request)
+        region = staff_region_id(request)
         return qs if region is None else qs.filter(region_id=region)
 
     @admin.display(description="欠缴金额与滞纳金（社会保险法第86条：每日万分之五）")
@@ -239,7 +235,7 @@ class StatusChangeAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[StatusChange]:
         qs = super().get_queryset(request)
-        region = _region_id(request)
+        region = staff_region_id(request)
         return qs if region is None else qs.filter(person__region_id=region)
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -8,30 +8,14 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
 from accounts.identity import normalize_card_number
-from accounts.models import User
 from family_sharing.settlement.models import Reversal, Settlement
+from portal.admin_helpers import ReadOnlyAdmin, staff_region_id
 from portal.core.masking import mask_card, mask_name
-
-
-def _region_id(request: HttpRequest) -> int | None:
-    user: User = request.user  # type: ignore[assignment]
-    return None if user.is_superuser else (user.region_id or -1)
 
 
 def _card(term: str) -> str | None:
     card = normalize_card_number(term)
     return card if len(card) == 9 and card[0].isalpha() and card[1:].isdigit() else None
-
-
-class ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class ReversalInline(admin.StackedInline):
@@ -48,7 +32,7 @@ class ReversalInline(admin.StackedInline):
 
 
 @admin.register(Settlement)
-class SettlementAdmin(ReadOnly):
+class SettlementAdmin(ReadOnlyAdmin):
     list_display = [
         "created_at",
         "institution",
@@ -107,7 +91,7 @@ class SettlementAdmin(ReadOnly):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Settlement]:
         qs = super().get_queryset(request)
-        region = _region_id(request)
+        region = staff_region_id(request)
         if region is None:
             return qs
         return qs.filter(Q(binding__sharer__region_id=region) | Q(binding__beneficiary__region_id=region))
@@ -127,7 +111,7 @@ class SettlementAdmin(ReadOnly):
 
 
 @admin.register(Reversal)
-class ReversalAdmin(ReadOnly):
+class ReversalAdmin(ReadOnlyAdmin):
     """冲正记录: who reversed which settlement, when and why."""
 
     list_display = ["created_at", "settlement", "amount", "reason", "staff"]
@@ -142,7 +126,7 @@ class ReversalAdmin(ReadOnly):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Reversal]:
         qs = super().get_queryset(request)
-        region = _region_id(request)
+        region = staff_region_id(request)
         if region is None:
             return qs
         return qs.filter(

@@ -1,29 +1,16 @@
-from typing import Any
-
-from django.core.management.base import BaseCommand, CommandParser
+import datetime as dt
 
 from certification.cycle_run import certification_cycle_run
-from portal.core.csvimport import CellError, parse_date
+from portal.core.commands import AsOfCommand, PassResult
 
 
-class Command(BaseCommand):
+class Command(AsOfCommand):
     help = (
         "Runs the certification cycle now (the same code the daily Celery task runs): reminders 30 "
         "and 7 days before each pensioner's cycle ends (in-app message and SMS, once per cycle and "
         "threshold), and suspension of overdue pensions. Prints a one-line summary."
     )
+    as_of_help = "judge the cycles on this date (default today)"
 
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument(
-            "--as-of", metavar="YYYY-MM-DD", help="judge the cycles on this date (default today)"
-        )
-
-    def handle(self, *args: Any, **options: Any) -> None:
-        as_of = None
-        if options["as_of"]:
-            try:
-                as_of = parse_date(options["as_of"])
-            except CellError as exc:
-                self.stderr.write(f"{exc.code.value} {exc.code.message}")
-                raise SystemExit(1) from exc
-        self.stdout.write(certification_cycle_run(as_of=as_of).summary())
+    def run_pass(self, *, as_of: dt.date | None) -> PassResult:
+        return certification_cycle_run(as_of=as_of)
