@@ -95,6 +95,30 @@ class IdNumberChecker:
         return valid
 
 
+class IdentityMemo:
+    """For files where one identity number recurs on many rows (kinship edges, monthly
+    contributions): (problem, None) or (None, lookup hash) per raw cell, memoised. When the memo is
+    full it starts again, so memory stays bounded (~60 MB) whatever the file's size."""
+
+    LIMIT = 250_000
+
+    def __init__(self, *, as_of: dt.date) -> None:
+        self.ids = IdNumberChecker(as_of=as_of)
+        self.lookup_hash = lookup_hasher()
+        self._numbers: dict[str, tuple[AccountsError | None, str | None]] = {}
+
+    def __call__(self, raw: str) -> tuple[AccountsError | None, str | None]:
+        known = self._numbers.get(raw)
+        if known is None:
+            number = self.ids.normalize(raw)
+            problem = self.ids.problem(number)
+            known = (problem, None) if problem is not None else (None, self.lookup_hash(number))
+            if len(self._numbers) >= self.LIMIT:
+                self._numbers.clear()
+            self._numbers[raw] = known
+        return known
+
+
 class PersonRow(NamedTuple):
     """One parsed row, in the staging table's column order. A field that failed validation is
     None and its reason is in `problems`."""

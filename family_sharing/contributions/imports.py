@@ -30,8 +30,7 @@ from django.db.backends.utils import CursorWrapper
 from stdnum.cn import uscc
 
 from accounts.errors import AccountsError
-from accounts.imports.bulk_crypto import lookup_hasher
-from accounts.imports.person_rows import IdNumberChecker
+from accounts.imports.person_rows import IdentityMemo
 from family_sharing.contributions.errors import ContributionError
 from family_sharing.contributions.partitions import contribution_partitions_ensure
 from portal.core.csvimport import (
@@ -48,7 +47,6 @@ from portal.core.time import today
 
 COLUMNS = ("employer_uscc", "employer_name", "id_number", "period", "due_fen", "paid_fen", "due_date")
 BATCH_ROWS = 10_000
-MEMO_NUMBERS = 250_000
 # pg_advisory_xact_lock key: one contribution import at a time ("impcon" in ASCII).
 _LOCK_KEY = 0x696D70636F6E
 
@@ -107,23 +105,10 @@ def parse_period(text: str) -> dt.date:
 
 class ContributionRowParser:
     def __init__(self, *, as_of: dt.date) -> None:
-        self.ids = IdNumberChecker(as_of=as_of)
-        self.hash = lookup_hasher()
+        self.identity = IdentityMemo(as_of=as_of)  # a person's number recurs month after month
         self.this_month = as_of.replace(day=1)
-        self._numbers: dict[str, tuple[AccountsError | None, str | None]] = {}
         self._usccs: dict[str, bool] = {}
         self._names: dict[str, tuple[str, int]] = {}  # uscc -> (first name seen, its line)
-
-    def identity(self, raw: str) -> tuple[AccountsError | None, str | None]:
-        known = self._numbers.get(raw)
-        if known is None:
-            number = self.ids.normalize(raw)
-            problem = self.ids.problem(number)
-            known = (problem, None) if problem is not None else (None, self.hash(number))
-            if len(self._numbers) >= MEMO_NUMBERS:
-                self._numbers.clear()
-            self._numbers[raw] = known
-        return known
 
     def _uscc_valid(self, code: str) -> bool:
         valid = self._usccs.get(code)

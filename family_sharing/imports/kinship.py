@@ -38,10 +38,9 @@ from django.db import IntegrityError, connection, transaction
 from django.db.backends.utils import CursorWrapper
 
 from accounts.errors import AccountsError
-from accounts.imports.person_rows import IdNumberChecker
+from accounts.imports.person_rows import IdentityMemo
 from family_sharing.errors import SharingError
 from family_sharing.models import EdgeKind, ParentKind
-from portal.core import crypto
 from portal.core.csvimport import (
     CellError,
     CsvReader,
@@ -57,9 +56,6 @@ from portal.core.time import today
 COLUMNS = ("kind", "a_id_number", "b_id_number", "parent_kind", "valid_from", "valid_to")
 BATCH_ROWS = 10_000
 SOURCE = "import"
-# The memo of identity numbers (check + hash): a family-ordered file hits it for most rows; when it
-# is full it starts again, so memory stays bounded (~60 MB) whatever the file's size.
-MEMO_NUMBERS = 250_000
 # pg_advisory_xact_lock key: one kinship import at a time ("impkin" in ASCII).
 _LOCK_KEY = 0x696D706B696E
 
@@ -107,20 +103,8 @@ class KinshipRowParser:
     """Checks the cells of one row; memoises what an identity number costs (check and hash)."""
 
     def __init__(self, *, as_of: dt.date) -> None:
-        self.ids = IdNumberChecker(as_of=as_of)
-        self._numbers: dict[str, tuple[AccountsError | None, str | None]] = {}
-
-    def identity(self, raw: str) -> tuple[AccountsError | None, str | None]:
-        """(problem, None) or (None, lookup hash) for the cell's identity number."""
-        known = self._numbers.get(raw)
-        if known is None:
-            number = self.ids.normalize(raw)
-            problem = self.ids.problem(number)
-            known = (problem, None) if problem is not None else (None, crypto.lookup_hash(number))
-            if len(self._numbers) >= MEMO_NUMBERS:
-                self._numbers.clear()
-            self._numbers[raw] = known
-        return known
+        # a family-ordered file finds most identity numbers in the memo
+        self.identity = IdentityMemo(as_of=as_of)
 
     def parse(self, line: int, cells: list[str]) -> KinshipRow:
         kind, raw_a, raw_b, parent_kind, raw_from, raw_to = cells
