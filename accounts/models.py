@@ -308,6 +308,13 @@ class RelationCode(models.Model):
     def __str__(self) -> str:
         return f"{self.code} {self.name_zh}"
 
+    @property
+    def name_shown(self) -> str:
+        """The name in the page's language: the English name when English is chosen and known."""
+        from django.utils.translation import get_language
+
+        return self.name_en if (get_language() or "").startswith("en") and self.name_en else self.name_zh
+
 
 class Role(models.TextChoices):
     RESIDENT = "resident", "参保人"

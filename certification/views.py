@@ -22,6 +22,7 @@ from certification.channels import channels
 from certification.cycles import CycleStatus
 from certification.forms import HomeVisitForm
 from certification.home_visits import home_visit_cancel, home_visit_request, home_visit_request_for
+from certification.models import HomeVisitStatus, Result
 from certification.selectors import (
     Standing,
     certification_history,
@@ -41,6 +42,17 @@ STATUS_LABELS = {
     CycleStatus.NOT_APPLICABLE: gettext_noop("不需要认证"),
 }
 PENSION_LABELS = {"paying": gettext_noop("正常发放"), "suspended": gettext_noop("暂停发放")}
+# The model's labels the page shows (the template translates them), marked for the English catalogue;
+# test_pages_and_api keeps them equal to the model's. Channel and reason labels are marked in
+# channels.LABELS and HomeVisitForm.
+RESULT_LABELS = {Result.PASS: gettext_noop("通过"), Result.FAIL: gettext_noop("未通过")}
+VISIT_STATUS_LABELS = {
+    HomeVisitStatus.REQUESTED: gettext_noop("已申请"),
+    HomeVisitStatus.SCHEDULED: gettext_noop("已安排上门"),
+    HomeVisitStatus.CERTIFIED: gettext_noop("已认证"),
+    HomeVisitStatus.FAILED: gettext_noop("上门未能认证"),
+    HomeVisitStatus.CANCELLED: gettext_noop("已取消"),
+}
 
 
 def status_text(standing: Standing) -> str:

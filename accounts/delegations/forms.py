@@ -50,4 +50,4 @@ class DelegationForm(PortalForm):
         rows = RelationCode.objects.filter(near_relative=True).order_by("code")
         field = self.fields["relation_code"]
         assert isinstance(field, forms.ChoiceField)
-        field.choices = [("", _("请选择")), *[(r.code, r.name_zh) for r in rows]]
+        field.choices = [("", _("请选择")), *[(r.code, r.name_shown) for r in rows]]

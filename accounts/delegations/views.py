@@ -8,12 +8,12 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop, pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.delegations.forms import SCOPE_CHOICES, DelegationForm
-from accounts.delegations.models import LIVE_DELEGATION, Delegation, Scope
+from accounts.delegations.models import LIVE_DELEGATION, Delegation, DelegationStatus, Scope
 from accounts.delegations.registry import scope_action
 from accounts.delegations.selectors import (
     delegation_act_list,
@@ -33,6 +33,20 @@ from accounts.views import resident_required
 from portal.core.errors import ApplicationError, reasons_shown
 
 SCOPE_TEXT = dict(SCOPE_CHOICES)
+# The model's labels the pages show (the templates translate them), marked for the English catalogue;
+# test_delegation_pages keeps them equal to the model's.
+STATUS_LABELS = {
+    DelegationStatus.PENDING: gettext_noop("等待本人确认"),
+    DelegationStatus.ACTIVE: gettext_noop("已生效"),
+    DelegationStatus.DECLINED: gettext_noop("本人未同意"),
+    DelegationStatus.REVOKED: gettext_noop("已撤销"),
+}
+ACT_SCOPE_LABELS = {
+    Scope.VIEW_RIGHTS: gettext_noop("查看权益单"),
+    Scope.CERTIFY: gettext_noop("代为发起养老金资格认证"),
+    Scope.TRANSFER_APPLICATION: gettext_noop("代办转移接续申请"),
+    Scope.USE_BALANCE: gettext_noop("使用个人账户余额"),
+}
 
 
 def _user(request: HttpRequest) -> User:
@@ -54,7 +68,7 @@ def _card(delegation: Delegation, user: User) -> dict[str, object]:
     live = delegation.status in LIVE_DELEGATION
     return {
         "delegation": delegation,
-        "scopes": [str(SCOPE_TEXT.get(s, s)) for s in delegation.scopes],
+        "scopes": pgettext("list separator", "、").join(str(SCOPE_TEXT.get(s, s)) for s in delegation.scopes),
         "actions": actions,
         "can_revoke": live and delegation_revocable_by(actor=user, delegation=delegation),
     }

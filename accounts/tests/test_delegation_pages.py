@@ -7,9 +7,11 @@ import re
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from accounts.delegations.models import Delegation, DelegationAct
+from accounts.delegations.models import Delegation, DelegationAct, DelegationStatus, Scope
+from accounts.delegations.views import ACT_SCOPE_LABELS, STATUS_LABELS
 from accounts.tests.factories import PersonFactory, ResidentFactory
-from accounts.tests.test_delegations import PNG, active, relation_codes  # noqa: F401
+from accounts.tests.test_delegations import PNG, active, add, relation_codes  # noqa: F401
+from family_sharing.tests.test_pages import untranslated_chinese
 
 
 def signed_in(client, user):
@@ -115,3 +117,44 @@ def test_the_family_service_page_costs_the_same_queries_for_one_or_many_delegati
     with CaptureQueriesContext(connection) as many:
         assert client.get("/family-service/").status_code == 200
     assert len(many) == len(one)
+
+
+def test_the_family_service_pages_are_in_english_too(client, pair):
+    # given a son who acts for his father and looked at his benefits summary, and a daughter waiting
+    # for the father to confirm hers
+    child, parent = pair
+    delegation = active(child, parent, ["view_rights", "certify", "use_balance"])
+    daughter = ResidentFactory(person=PersonFactory(name="张秀英", birth=dt.date(1980, 8, 1)))
+    add(daughter, parent.person, ["transfer_application"])
+    signed_in(client, child)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+
+    # when the son opens the summary and his family service page
+    rights = client.get(f"/family-service/{delegation.pk}/rights/").content.decode()
+    agent_home = client.get("/family-service/").content.decode()
+    new = client.get("/family-service/new/").content.decode()
+    start_for = client.get(f"/certification/for/{delegation.pk}/").content.decode()
+    # and the father opens his
+    client.logout()
+    signed_in(client, parent)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    principal_home = client.get("/family-service/").content.decode()
+
+    # then the summary, what each may do, the relation, the status and the acts are in English
+    assert "Benefits summary of 张**" in rights and "Pension qualification certification" in rights
+    assert "Start the pension qualification certification for them" in agent_home
+    assert "(father)" in agent_home and "In effect" in agent_home
+    assert (
+        "Please confirm that you yourself agree" in principal_home and ">I agree</button>" in principal_home
+    )
+    assert untranslated_chinese(rights) == []
+    assert untranslated_chinese(new) == []
+    assert untranslated_chinese(start_for) == []
+    assert untranslated_chinese(agent_home) == []
+    assert untranslated_chinese(principal_home) == []
+
+
+def test_the_labels_the_pages_translate_are_the_models():
+    # the pages translate these model labels through the English catalogue, so they must not drift
+    assert STATUS_LABELS == dict(DelegationStatus.choices)
+    assert ACT_SCOPE_LABELS == dict(Scope.choices)

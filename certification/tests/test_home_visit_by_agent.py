@@ -15,7 +15,9 @@ from accounts.tests.test_delegation_pages import signed_in
 from accounts.tests.test_delegations import active, relation_codes  # noqa: F401
 from certification.home_visits import home_visit_request_for, home_visit_schedule
 from certification.models import HomeVisit, HomeVisitDocument, HomeVisitEvent
+from certification.services import certification_record, certification_session_start
 from certification.tests.test_home_visits import PDF, pdf
+from family_sharing.tests.test_pages import untranslated_chinese
 from portal.core.errors import ApplicationError
 from portal.core.time import today
 
@@ -153,3 +155,33 @@ def test_on_the_page_an_agent_without_certify_gets_403(client, pair):
     )
     assert page.status_code == 403 and 'data-code="scope_not_granted"' in page.content.decode()
     assert not HomeVisit.objects.exists()
+
+
+def test_the_page_is_in_english_too(client, pair):
+    # given a pensioner whose son started a certification and asked for a home visit for her, after
+    # a certification in Alipay
+    child, parent = pair
+    delegation = active(child, parent, ["certify"])
+    certification_record(
+        person=parent.person,
+        channel="alipay",
+        method="face_blink",
+        result="pass",
+        certified_at=dt.datetime(2026, 1, 5, 9, 30, tzinfo=dt.UTC),
+        reference="A-1",
+    )
+    ask(child, delegation)
+    certification_session_start(actor=child, delegation=delegation)
+    signed_in(client, parent)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+
+    # when she opens her certification page
+    page = client.get("/certification/").content.decode()
+
+    # then where she stands, the channels, her son's request and the history are in English
+    assert "Pension qualification certification" in page and "Certified" in page
+    assert "<strong>Alipay</strong>: Open Alipay" in page
+    assert "张** has started your certification" in page
+    assert "Long stay in hospital · Requested · Requested by 张**" in page
+    assert "Alipay · Passed" in page
+    assert untranslated_chinese(page) == []

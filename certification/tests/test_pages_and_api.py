@@ -4,12 +4,16 @@ import datetime as dt
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils.translation import override
 from freezegun import freeze_time
 
 from accounts.tests.factories import PersonFactory, ResidentFactory
 from accounts.tests.test_delegation_pages import signed_in
+from certification.channels import LABELS
 from certification.cycle_run import certification_cycle_run
-from certification.models import HomeVisit
+from certification.forms import HomeVisitForm
+from certification.models import Channel, HomeVisit, HomeVisitReason, HomeVisitStatus, Result
+from certification.views import RESULT_LABELS, VISIT_STATUS_LABELS
 
 pytestmark = pytest.mark.django_db
 
@@ -89,3 +93,13 @@ def test_a_home_visit_is_requested_on_the_page_with_a_document(client):
     assert good.status_code == 302
     assert HomeVisit.objects.get().reason == "mobility"
     assert 'data-visit="requested"' in client.get("/certification/").content.decode()
+
+
+def test_the_labels_the_page_translates_are_the_models():
+    # the page translates these model labels through the English catalogue, so they must not drift
+    assert VISIT_STATUS_LABELS == dict(HomeVisitStatus.choices)
+    assert RESULT_LABELS == dict(Result.choices)
+    with override("zh-hans"):
+        assert {str(label) for label in LABELS.values()} == set(Channel.labels)
+        reason = HomeVisitForm().fields["reason"]
+        assert {str(label) for value, label in reason.choices if value} == set(HomeVisitReason.labels)

@@ -12,6 +12,7 @@ from accounts.tests.test_pages import sign_in
 from family_sharing.contributions.models import ArrearsCase
 from family_sharing.contributions.sweep import arrears_sweep
 from family_sharing.contributions.tests.factories import declare, employer
+from family_sharing.tests.test_pages import untranslated_chinese
 
 pytestmark = pytest.mark.django_db
 
@@ -48,6 +49,31 @@ def test_me_says_what_an_interruption_means_and_how_to_resume(client):
     assert "2026-08、2026-09、2026-10 连续3个月没有缴费记录" in page
     assert "怎样恢复" in page
     assert "灵活就业人员" in page
+
+
+def test_me_explains_arrears_and_interruption_in_english_too(client):
+    # given a resident in arrears and one whose insurance is interrupted, both reading English
+    owing = ResidentFactory(person=PersonFactory())
+    firm = employer(name="北京欠费示例有限公司")
+    declare(owing.person, "2026-09", by=firm, due_fen=60_000, paid_fen=10_000)
+    declare(owing.person, "2026-10", by=firm)
+    stopped = ResidentFactory(person=PersonFactory())
+    declare(stopped.person, "2026-06", by=employer(name="示例科技有限公司"))
+    arrears_sweep(as_of=dt.date(2026, 11, 20))
+    pages = {}
+    for resident in (owing, stopped):
+        client.logout()
+        sign_in(client, resident)
+        client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+        with freeze_time("2026-11-20 10:00:00+08:00", tick=True):
+            pages[resident] = client.get("/me/").content.decode()
+    # when they open My insurance, then the explanation is in English (names are data)
+    assert "September 2026: 北京欠费示例有限公司, 500.00 yuan still owed" in pages[owing]
+    assert "Arrears are not an interruption" in pages[owing]
+    assert "No contributions were recorded for 2026-08; 2026-09; 2026-10" in pages[stopped]
+    for resident, page in pages.items():
+        names = (resident.person.name, resident.person.region.name, firm.name)
+        assert untranslated_chinese(page, data=names) == []
 
 
 def test_me_for_a_normal_status_has_no_arrears_explanation(client):

@@ -8,8 +8,8 @@ from django.test import Client
 from accounts.models import AccountEntry, PersonalAccount, PersonViewLog
 from accounts.tests.factories import InstitutionFactory, ResidentFactory, StaffFactory
 from family_sharing.settlement.models import Reversal, Settlement
-from family_sharing.settlement.services import settlement_create
-from family_sharing.tests.test_pages import signed_in
+from family_sharing.settlement.services import settlement_create, settlement_reverse
+from family_sharing.tests.test_pages import signed_in, untranslated_chinese
 
 pytestmark = pytest.mark.django_db
 
@@ -288,3 +288,23 @@ def test_the_account_api_lists_what_relatives_paid_for_the_caller(api, paid, fam
         (r["kind"], r["amount_fen"], r["sharer_name_masked"], r["institution_name"]) for r in data["received"]
     ] == [("family_settlement", 12_345, son.name_masked, hospital.name)]
     assert "balance_after_fen" not in data["received"][0]
+
+
+def test_the_account_page_is_in_english_too(client, paid, hospital, hospital_staff):
+    # given a resident whose account paid for his father, and one payment reversed
+    settlement = Settlement.objects.get()
+    settlement_reverse(actor=hospital_staff, settlement=settlement, reason="患者退费")
+    signed_in(client, paid)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+
+    # when he opens his personal account
+    page = client.get("/account/").content.decode()
+
+    # then every entry says in English what it was, for whom and where
+    assert "Personal account statement" in page and "3 entries" in page
+    assert "Monthly credit" in page and "Family sharing payment" in page and "Reversal refund" in page
+    assert "For 赵**" in page and f"At {hospital.name}" in page
+    # (the ledger lines' descriptions are stored in Chinese when the line is written: data, as the
+    # institution's name is)
+    descriptions = tuple(AccountEntry.objects.exclude(description="").values_list("description", flat=True))
+    assert untranslated_chinese(page, data=(hospital.name, *descriptions)) == []
