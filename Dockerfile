@@ -43,4 +43,5 @@ RUN useradd --system --user-group --uid 10001 --home-dir /app --no-create-home -
 USER app
 
 EXPOSE 8000
-CMD ["gunicorn", "portal.wsgi", "-b", "0.0.0.0:8000", "-w", "4", "--access-logfile", "-"]
+# Workers and threads: gunicorn.conf.py (WEB_CONCURRENCY, WEB_THREADS).
+CMD ["gunicorn", "portal.wsgi", "-c", "gunicorn.conf.py", "-b", "0.0.0.0:8000", "--access-logfile", "-"]

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
+from accounts.authentication import tokens_expired_purge
 from accounts.errors import AccountsError
 from accounts.models import AccountEntry, PersonalAccount, User
 from accounts.selectors import account_entry_list, account_get_for_person, payments_received_list
@@ -102,6 +103,7 @@ class TokenApi(APIView):
             return Response(error.as_dict(), status=THROTTLED, headers={"Retry-After": "900"})
         if user is None:
             raise ApplicationError.of(UNAUTHENTICATED, AccountsError.INVALID_CREDENTIALS)
+        tokens_expired_purge(user=user)
         instance, token = AuthToken.objects.create(user)
         expires_in = int((instance.expiry - instance.created).total_seconds()) if instance.expiry else 0
         return Response(self.OutputSerializer({"token": token, "expires_in": expires_in}).data)

@@ -2,7 +2,7 @@
 raw PostgreSQL ceiling of the same work, at 1, 4 and 8 concurrent clients.
 
     DJANGO_SETTINGS_MODULE=portal.settings.local .venv/bin/python bench/settlement.py \
-        [--accounts 1000] [--seconds 5] [--clients 1,4,8] [--http-workers 4] [--keep]
+        [--accounts 1000] [--seconds 5] [--clients 1,4,8] [--http-workers N] [--keep]
 
 Needs a migrated database with reference data (relation codes). Generates `--accounts` sharers with
 a personal account and as many beneficiaries, an active binding between each pair (province 950000,
@@ -14,7 +14,8 @@ count, in this order:
 2. **service**: that many processes calling `settlement_create(...)` (1 fen, a fresh idempotency key,
    a random binding) in a loop;
 3. **HTTP**: that many processes posting to a gunicorn started by this script on a free port
-   (local settings, `--http-workers` gthread workers), over keep-alive connections with a Bearer token.
+   (local settings, the web process's own gunicorn.conf.py: 2 gthread workers × 4 threads, or
+   `--http-workers` workers), over keep-alive connections with a Bearer token.
 
 Each is run for `--seconds`; prints settlements per second and the ratio to pgbench at the same
 client count, the database round trips per settlement (statements counted with
@@ -330,7 +331,7 @@ def _free_port() -> int:
 
 
 @contextmanager
-def gunicorn(workers: int) -> Iterator[int]:
+def gunicorn(workers: int | None) -> Iterator[int]:
     port = _free_port()
     server = subprocess.Popen(  # noqa: S603
         [
@@ -338,19 +339,20 @@ def gunicorn(workers: int) -> Iterator[int]:
             "portal.wsgi:application",
             "--bind",
             f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--worker-class",
-            "gthread",
-            "--threads",
-            "2",
+            "--config",
+            str(ROOT / "gunicorn.conf.py"),
             "--keep-alive",
             "30",
             "--log-level",
             "warning",
         ],  # fmt: skip
         cwd=ROOT,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings.local", "DB_POOL": "true"},
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "portal.settings.local",
+            "DB_POOL": "true",
+            **({"WEB_CONCURRENCY": str(workers)} if workers else {}),
+        },
     )
     try:
         for _ in range(150):
@@ -415,7 +417,7 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=1000)
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--clients", default="1,4,8")
-    parser.add_argument("--http-workers", type=int, default=4)
+    parser.add_argument("--http-workers", type=int, default=None, help="default: gunicorn.conf.py")
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
     clients = [int(c) for c in args.clients.split(",")]

@@ -114,10 +114,10 @@ def run() -> int:
                 [
                     str(bin_dir / "gunicorn"),
                     "portal.wsgi",
+                    "-c",
+                    "gunicorn.conf.py",
                     "-b",
                     f"127.0.0.1:{port}",
-                    "-w",
-                    "2",
                     "--access-logfile",
                     "-",
                 ],

@@ -295,3 +295,59 @@ def test_schema_and_offline_docs_are_served(client):
     docs = client.get("/api/v1/docs/")
     assert docs.status_code == 200
     assert b"/static/drf_spectacular_sidecar/" in docs.content
+
+
+# --- the Bearer check of every API request (decision record 0012) -------------------------------
+
+
+def _bearer(token: str):
+    from rest_framework.test import APIRequestFactory
+
+    return APIRequestFactory().get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {token}")
+
+
+def test_a_bearer_token_is_checked_with_one_query_and_gives_the_stored_user(django_assert_num_queries):
+    from accounts.authentication import BearerTokenAuthentication
+
+    staff = StaffFactory(role="bureau")
+    instance, token = AuthToken.objects.create(staff)
+    with django_assert_num_queries(1):
+        user, auth = BearerTokenAuthentication().authenticate(_bearer(token))
+    stored = User.objects.get(pk=staff.pk)
+    assert [getattr(user, f.attname) for f in User._meta.concrete_fields] == [
+        getattr(stored, f.attname) for f in User._meta.concrete_fields
+    ]
+    assert auth.pk == instance.pk and auth.expiry == instance.expiry
+
+
+def test_the_token_and_user_columns_are_loaded_without_conversion():
+    # the one query loads rows as psycopg returns them; a field that converts its database value
+    # (an encrypted column, say) would need the ORM's look-up back
+    from django.db import connection
+
+    for model in (AuthToken, User):
+        for field in model._meta.concrete_fields:
+            assert not field.get_db_converters(connection), field
+
+
+def test_a_wrong_secret_with_a_known_key_and_an_inactive_user_are_refused(api):
+    from rest_framework.exceptions import AuthenticationFailed
+
+    from accounts.authentication import BearerTokenAuthentication
+
+    resident = ResidentFactory()
+    _, token = AuthToken.objects.create(resident)
+    with pytest.raises(AuthenticationFailed):
+        BearerTokenAuthentication().authenticate(_bearer(token[:-4] + "0000"))
+    User.objects.filter(pk=resident.pk).update(is_active=False)
+    with pytest.raises(AuthenticationFailed):
+        BearerTokenAuthentication().authenticate(_bearer(token))
+
+
+def test_signing_in_deletes_the_users_expired_tokens(api):
+    resident = ResidentFactory()
+    old, _ = AuthToken.objects.create(resident, expiry=dt.timedelta(hours=2))
+    AuthToken.objects.filter(pk=old.pk).update(expiry=timezone.now() - dt.timedelta(seconds=1))
+    assert sign_in(api, resident.person.id_number, totp_now(resident.totp)).status_code == 200
+    assert not AuthToken.objects.filter(pk=old.pk).exists()
+    assert AuthToken.objects.filter(user=resident).count() == 1

@@ -21,6 +21,7 @@ from family_sharing.settlement.serializers import (
     SettlementInputSerializer,
     SettlementSerializer,
     idempotency_key_parse,
+    settlement_data,
 )
 from family_sharing.settlement.services import settlement_create, settlement_reverse
 from portal.core.errors import NOT_FOUND, ApplicationError
@@ -82,7 +83,7 @@ class SettlementCreateApi(APIView):
             idempotency_key=key,
         )
         code = status.HTTP_200_OK if result.replayed else status.HTTP_201_CREATED
-        return Response(SettlementSerializer(result).data, status=code)
+        return Response(settlement_data(result), status=code)
 
 
 class SettlementReverseApi(APIView):

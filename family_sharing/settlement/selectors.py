@@ -11,7 +11,6 @@ from django.db.models import QuerySet
 
 from accounts.models import Role, User
 from family_sharing.models import Binding
-from family_sharing.settlement import sql
 from family_sharing.settlement.models import Settlement
 
 
@@ -36,25 +35,6 @@ class StoredSettlement:
     created_at: datetime
 
 
-@dataclass(frozen=True)
-class SettlementContext:
-    """Everything the rules need, read in one statement (unlocked; the SQL function re-checks what
-    may change under the account's lock)."""
-
-    beneficiary_id: int | None
-    beneficiary_name: str
-    sharer_id: int | None
-    sharer_status: str
-    sharer_phone_token: str
-    account_id: int | None
-    balance_fen: int | None
-    binding_id: uuid.UUID | None
-    binding_status: str | None
-    institution_code: str | None
-    institution_name: str | None
-    existing: StoredSettlement | None
-
-
 _STORED_SQL = """
 SELECT s.id, s.request_hash, s.amount_fen, e.balance_after_fen, s.binding_id, i.code, s.created_at
   FROM family_sharing_settlement s JOIN accounts_accountentry e ON e.id = s.entry_id
@@ -69,36 +49,8 @@ def _stored(row: tuple[Any, ...] | None) -> StoredSettlement | None:
     return StoredSettlement(*row)
 
 
-def settlement_context(
-    *,
-    sharer_card_number: str,
-    beneficiary_card_number: str,
-    institution_id: int | None,
-    scope: str,
-    idempotency_key: str,
-) -> SettlementContext:
-    """One statement: the SQL function family_settlement_context (family_sharing/settlement/sql.py)."""
-    params = [beneficiary_card_number, sharer_card_number, institution_id, scope, idempotency_key]
-    with connection.cursor() as cursor:
-        cursor.execute(sql.CONTEXT_CALL, params)
-        row = cursor.fetchone()
-    return SettlementContext(
-        beneficiary_id=row[0],
-        beneficiary_name=row[1] or "",
-        sharer_id=row[2],
-        sharer_status=row[3] or "",
-        sharer_phone_token=row[4] or "",
-        account_id=row[5],
-        balance_fen=row[6],
-        binding_id=row[7],
-        binding_status=row[8],
-        institution_code=row[9],
-        institution_name=row[10],
-        existing=_stored(row[11:]),
-    )
-
-
 def settlement_stored(*, scope: str, idempotency_key: str) -> StoredSettlement | None:
+    """The settlement stored under a counter's key (read again after a unique-key race)."""
     with connection.cursor() as cursor:
         cursor.execute(_STORED_SQL, {"scope": scope, "key": idempotency_key})
         return _stored(cursor.fetchone())

@@ -1,10 +1,11 @@
 """Writes of settlement: the family settlement (共济支付) and its reversal (冲正).
 
-`settlement_create` reads everything its rules need in one statement, judges the rules here, and then
-makes the whole write — lock, idempotency under the lock, balance and monthly cap under the lock,
-ledger entry, balance, settlement, message — in one call of the SQL function of
-family_sharing/settlement/sql.py (decision record 0012). Two round trips for a settlement; a retry
-with the same key is one. The SMS copy to the sharer goes after commit and never needs the broker."""
+`settlement_create` is one call of the SQL function family_settlement (family_sharing/settlement/sql.py,
+decision record 0012): the retry look-up, the cards, the rules of RULES below, the lock, the rules
+again under the lock with the monthly cap, and the write (balance, ledger entry, settlement, message)
+in one round trip; a retry with the same key is one too. The service decides who may settle what,
+hashes the body, writes the message text, and maps the reason codes the function returns to the
+documented errors. The SMS copy to the sharer goes after commit and never needs the broker."""
 
 import hashlib
 import json
@@ -22,14 +23,8 @@ from accounts.notifications import message_send, sms_send_after_commit
 from family_sharing.settlement import sql
 from family_sharing.settlement.errors import SettlementError
 from family_sharing.settlement.models import Category, Reversal, Settlement
-from family_sharing.settlement.selectors import (
-    StoredSettlement,
-    counter_scope,
-    settlement_context,
-    settlement_stored,
-)
+from family_sharing.settlement.selectors import StoredSettlement, counter_scope, settlement_stored
 from portal.core.errors import CONFLICT, FORBIDDEN, NOT_FOUND, REFUSED, ApplicationError
-from portal.core.masking import mask_name
 from portal.core.money import fen_to_yuan_text
 from portal.core.time import now
 
@@ -42,7 +37,23 @@ CATEGORY_OF_ROLE = {
 BUREAU_WINDOW = "医保经办机构"
 SETTLED_SUBJECT = "家庭共济支付"
 REVERSED_SUBJECT = "家庭共济支付已冲正"
-SETTLEMENT_ERRORS = {e.value: e for e in SettlementError}
+
+# The rules of a settlement (DESIGN.md section 8), in the order their codes are listed (422 refused,
+# every rule that applies). family_settlement in sql.py checks exactly these, with these codes: the
+# first four before taking any lock (step 3), then binding, sharer, balance and the monthly cap again
+# under the sharer's account lock (step 6). Before them: a key already used at this counter answers
+# with the first result (409 idempotency_key_reused if the body differs), and an unknown card is 404
+# card_not_found on its field.
+RULES: dict[SettlementError, str] = {
+    SettlementError.BINDING_NOT_ACTIVE: "the newest binding from the sharer to the beneficiary is active, "
+    "and the sharer has a personal account",
+    SettlementError.SHARER_NOT_NORMAL: "the sharer's insurance status is normal",
+    SettlementError.CATEGORY_NOT_ALLOWED: "this counter may settle this category (CATEGORY_OF_ROLE)",
+    SettlementError.INSUFFICIENT_BALANCE: "the sharer's balance covers the amount",
+    SettlementError.BINDING_LIMIT_EXCEEDED: "with this amount, the binding's settlements of this month "
+    "(Asia/Shanghai) that were not reversed stay within its monthly cap, if it has one",
+}
+SETTLEMENT_ERRORS = {e.value: e for e in RULES}
 
 
 @dataclass(frozen=True)
@@ -90,11 +101,15 @@ def _replay(stored: StoredSettlement, request_hash: str) -> SettlementResult:
     )
 
 
-def settled_text(*, amount_fen: int, institution_name: str, beneficiary_name: str, at: datetime) -> str:
-    """What the sharer is told: amount, institution, time, for whom (masked). Never the description."""
+def settled_text(
+    *, amount_fen: int, at: datetime, institution_name: str = "%1$s", beneficiary_masked: str = "%2$s"
+) -> str:
+    """What the sharer is told: amount, institution, time, for whom (masked). Never the description.
+    Without names it is the template the SQL function fills in (`format`: %1$s the institution or the
+    bureau window, %2$s the beneficiary's name through the same mask as `mask_name`)."""
     return (
         f"您的个人账户于{timezone.localtime(at):%Y年%m月%d日 %H:%M}在{institution_name}"
-        f"为亲属{mask_name(beneficiary_name)}共济支付{fen_to_yuan_text(amount_fen)}元。"
+        f"为亲属{beneficiary_masked}共济支付{fen_to_yuan_text(amount_fen)}元。"
     )
 
 
@@ -121,46 +136,13 @@ def settlement_create(
         amount_fen=amount_fen,
         description=description,
     )
-    ctx = settlement_context(
-        sharer_card_number=sharer_card_number,
-        beneficiary_card_number=beneficiary_card_number,
-        institution_id=actor.institution_id,
-        scope=scope,
-        idempotency_key=idempotency_key,
-    )
-    if ctx.existing is not None:
-        return _replay(ctx.existing, request_hash)
-    if ctx.beneficiary_id is None:
-        raise ApplicationError.of(NOT_FOUND, SettlementError.CARD_NOT_FOUND, field="beneficiary_card_number")
-    if ctx.sharer_id is None:
-        raise ApplicationError.of(NOT_FOUND, SettlementError.CARD_NOT_FOUND, field="sharer_card_number")
-
-    refusals: list[SettlementError] = []
-    if ctx.binding_status != "active" or ctx.account_id is None:
-        refusals.append(SettlementError.BINDING_NOT_ACTIVE)
-    if ctx.sharer_status != "normal":
-        refusals.append(SettlementError.SHARER_NOT_NORMAL)
-    if CATEGORY_OF_ROLE.get(Role(actor.role)) != category:
-        refusals.append(SettlementError.CATEGORY_NOT_ALLOWED)
-    if ctx.balance_fen is not None and ctx.balance_fen < amount_fen:
-        refusals.append(SettlementError.INSUFFICIENT_BALANCE)
-    # The monthly cap needs the month's settlements, which only count under the lock: the function.
-    if refusals:
-        raise ApplicationError.of(REFUSED, *refusals)
-    assert ctx.account_id is not None and ctx.binding_id is not None
-
     at = now()
-    institution_name = ctx.institution_name or BUREAU_WINDOW
-    body = settled_text(
-        amount_fen=amount_fen, institution_name=institution_name, beneficiary_name=ctx.beneficiary_name, at=at
-    )
     params = [
         uuid.uuid4(),
-        ctx.account_id,
-        ctx.binding_id,
-        ctx.sharer_id,
-        ctx.beneficiary_id,
+        sharer_card_number,
+        beneficiary_card_number,
         category,
+        CATEGORY_OF_ROLE.get(Role(actor.role)) == category,
         amount_fen,
         actor.institution_id,
         scope,
@@ -172,55 +154,61 @@ def settlement_create(
         at,
         month_start(at),
         SETTLED_SUBJECT,
-        body,
+        settled_text(amount_fen=amount_fen, at=at),
+        BUREAU_WINDOW,
     ]
     try:
-        row = _post(params)
+        row = _settle(params)
     except IntegrityError:
         # The same key committed by a request for another account while this one ran.
         stored = settlement_stored(scope=scope, idempotency_key=idempotency_key)
         if stored is None:
             raise
         return _replay(stored, request_hash)
-    refusal_codes, settlement_id, amount, balance_after, binding_id, _, created_at, stored_hash, replayed = (
-        row
-    )
+    (
+        missing_card,
+        refusal_codes,
+        settlement_id,
+        amount,
+        balance_after,
+        binding_id,
+        institution_code,
+        created_at,
+        stored_hash,
+        replayed,
+        sharer_phone_token,
+        body,
+    ) = row
+    if missing_card:
+        raise ApplicationError.of(NOT_FOUND, SettlementError.CARD_NOT_FOUND, field=missing_card)
     if refusal_codes:
         raise ApplicationError.of(REFUSED, *[SETTLEMENT_ERRORS[code] for code in refusal_codes])
     if replayed:
-        return _replay(
-            StoredSettlement(
-                settlement_id,
-                stored_hash,
-                amount,
-                balance_after,
-                binding_id,
-                ctx.institution_code,
-                created_at,
-            ),
-            request_hash,
+        stored = StoredSettlement(
+            settlement_id, stored_hash, amount, balance_after, binding_id, institution_code, created_at
         )
-    if ctx.sharer_phone_token:
-        sms_send_after_commit(phone_token=ctx.sharer_phone_token, body=body)
+        return _replay(stored, request_hash)
+    if sharer_phone_token:
+        sms_send_after_commit(phone_token=sharer_phone_token, body=body)
     return SettlementResult(
         id=settlement_id,
         amount_fen=amount,
         sharer_balance_after_fen=balance_after,
         binding_id=binding_id,
-        institution_code=ctx.institution_code,
+        institution_code=institution_code,
         created_at=created_at,
     )
 
 
-def _post(params: list[Any]) -> tuple[Any, ...]:
+def _settle(params: list[Any]) -> tuple[Any, ...]:
     """One statement; inside a caller's transaction it gets a savepoint, so that a unique-key race
     leaves that transaction usable."""
     if connection.in_atomic_block:
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(sql.CALL, params)
+            cursor.execute(sql.SETTLE_CALL, params)
             return cursor.fetchone()
     with connection.cursor() as cursor:
-        cursor.execute(sql.CALL, params)
+        cursor.execute(sql.SETTLE_CALL, params)
         return cursor.fetchone()
 
 

@@ -318,3 +318,56 @@ def test_a_reversal_needs_a_reason(api, family, hospital_staff):
     assert response.status_code == 400
     assert response.json()["error"] == "reversal_reason_required"
     assert not Reversal.objects.exists()
+
+
+# --- what the one SQL function writes for the service (decision record 0012) ---------------------
+
+
+def test_the_message_names_the_beneficiary_only_masked_as_everywhere_else(
+    api, family, hospital_staff, hospital
+):
+    from django.utils import timezone
+
+    from portal.core.masking import mask_name
+
+    # given a father with a three-character name
+    son, father, _ = family
+    father.name = "欧阳娜"
+    father.save()
+    api.force_authenticate(hospital_staff)
+    # when his son's account pays for him
+    data = settle(api, body(son, father)).json()
+    # then the in-app message is the documented text, the name masked by the portal's own mask
+    at = timezone.localtime(Settlement.objects.get(pk=data["id"]).created_at)
+    assert Message.objects.get(person=son).body == (
+        f"您的个人账户于{at:%Y年%m月%d日 %H:%M}在{hospital.name}为亲属{mask_name('欧阳娜')}共济支付123.45元。"
+    )
+    assert "欧阳娜" not in Message.objects.get(person=son).body
+
+
+def test_a_bureau_window_is_named_as_such_in_the_message(api, family):
+    son, father, _ = family
+    bureau = StaffFactory(role="bureau", region=son.region)
+    api.force_authenticate(bureau)
+    assert settle(api, body(son, father, category="resident_contribution")).status_code == 201
+    assert "在医保经办机构为亲属" in Message.objects.get(person=son).body
+
+
+def test_the_written_out_response_is_the_serializers(api, family, hospital_staff):
+    from family_sharing.settlement.serializers import SettlementSerializer, settlement_data
+    from family_sharing.settlement.services import SettlementResult
+
+    son, father, _ = family
+    api.force_authenticate(hospital_staff)
+    data = settle(api, body(son, father)).json()
+    stored = Settlement.objects.select_related("entry").get(pk=data["id"])
+    for code in ("H001", None):
+        result = SettlementResult(
+            id=stored.id,
+            amount_fen=stored.amount_fen,
+            sharer_balance_after_fen=stored.entry.balance_after_fen,
+            binding_id=stored.binding_id,
+            institution_code=code,
+            created_at=stored.created_at,
+        )
+        assert settlement_data(result) == SettlementSerializer(result).data
