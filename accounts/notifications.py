@@ -43,3 +43,19 @@ def sms_send_after_commit(*, phone_token: str, body: str) -> None:
 
     text = f"【医保家庭共济】{body}"
     transaction.on_commit(lambda: _send_sms(crypto.decrypt(phone_token), text))
+
+
+def sms_send_many_after_commit(*, phone_tokens: list[str], body: str) -> None:
+    """The SMS copies of one message that a statement stored for many persons (the binding moves of
+    family_sharing.status_hooks): decrypted and sent after commit, in one callback."""
+    if not phone_tokens:
+        return
+    from portal.core import crypto
+
+    text = f"【医保家庭共济】{body}"
+
+    def send_all() -> None:
+        for token in phone_tokens:
+            _send_sms(crypto.decrypt(token), text)
+
+    transaction.on_commit(send_all)

@@ -9,6 +9,7 @@ import datetime as dt
 import json
 import time
 from dataclasses import dataclass, field
+from uuid import UUID
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -19,7 +20,7 @@ from family_sharing.errors import SharingError
 from family_sharing.models import Binding, BindingEvent, BindingStatus, Channel
 from family_sharing.registry import PersonFacts, kinship_registry
 from family_sharing.relations import RelationFacts
-from family_sharing.status_hooks import bindings_move
+from family_sharing.status_hooks import Transition, bindings_move
 from portal.core.time import today
 
 S = BindingStatus
@@ -170,39 +171,38 @@ _ENDED_SPOUSE_SQL = """
 """
 
 
-def _locked_ids(query: str, as_of: dt.date, chunk: int) -> list[Binding]:
+def _locked_ids(query: str, as_of: dt.date, chunk: int) -> list[UUID]:
     with connection.cursor() as cursor:
         cursor.execute(query, [as_of, as_of, chunk])
-        ids = [row[0] for row in cursor.fetchall()]
-    return list(Binding.objects.filter(pk__in=ids).select_related("sharer", "beneficiary"))
+        return [row[0] for row in cursor.fetchall()]
+
+
+SUSPEND_FOR_DIVORCE = Transition(
+    S.SUSPENDED,
+    SharingError.REGISTRY_EDGE_ENDED,
+    "家庭共济绑定已暂停",
+    "户籍登记显示你们的婚姻关系已结束，家庭共济绑定已暂停。如有异议请联系医保经办机构。",
+)
+RESUME_FOR_MARRIAGE = Transition(
+    S.ACTIVE,
+    SharingError.REGISTRY_VERIFIED,
+    "家庭共济绑定已恢复",
+    "户籍登记显示你们的婚姻关系有效，家庭共济绑定已恢复。",
+)
 
 
 def _suspend_ended_spouses(as_of: dt.date, result: VerifyResult, chunk: int) -> int:
     with transaction.atomic():
-        bindings = _locked_ids(_ENDED_SPOUSE_SQL, as_of, chunk)
-        moved = bindings_move(
-            bindings,
-            S.SUSPENDED,
-            SharingError.REGISTRY_EDGE_ENDED,
-            "家庭共济绑定已暂停",
-            "户籍登记显示你们的婚姻关系已结束，家庭共济绑定已暂停。如有异议请联系医保经办机构。",
-            both=True,
-        )
+        ids = _locked_ids(_ENDED_SPOUSE_SQL, as_of, chunk)
+        moved = bindings_move(binding_ids=ids, transition=SUSPEND_FOR_DIVORCE)
         result.suspended += moved
         return moved
 
 
 def _resume_restored_spouses(as_of: dt.date, result: VerifyResult, chunk: int) -> int:
     with transaction.atomic():
-        bindings = _locked_ids(_RESTORED_SPOUSE_SQL, as_of, chunk)
-        moved = bindings_move(
-            bindings,
-            S.ACTIVE,
-            SharingError.REGISTRY_VERIFIED,
-            "家庭共济绑定已恢复",
-            "户籍登记显示你们的婚姻关系有效，家庭共济绑定已恢复。",
-            both=True,
-        )
+        ids = _locked_ids(_RESTORED_SPOUSE_SQL, as_of, chunk)
+        moved = bindings_move(binding_ids=ids, transition=RESUME_FOR_MARRIAGE)
         result.resumed += moved
         return moved
 

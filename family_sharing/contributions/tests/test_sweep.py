@@ -5,11 +5,12 @@ import datetime as dt
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 
 from accounts.models import Message
 from accounts.tests.factories import PersonFactory, RegionFactory
 from family_sharing.contributions.models import StatusChange
-from family_sharing.contributions.sweep import arrears_sweep
+from family_sharing.contributions.sweep import arrears_sweep, region_holds_most_persons
 from family_sharing.contributions.tests.factories import declare, employer
 from family_sharing.models import BindingEvent
 from family_sharing.tests.factories import BindingFactory, person, sharer
@@ -269,6 +270,37 @@ def test_each_region_is_swept_on_its_own(firm):
     result = arrears_sweep(as_of=AS_OF, region_ids=[here.region_id])
     assert (status_of(here), status_of(there)) == ("interrupted", "normal")
     assert result.regions == 1
+
+
+def test_a_region_holding_most_persons_is_judged_by_the_same_rules_and_only_its_own_persons(firm):
+    # given a large region (most persons, so the table-wide formulation is chosen once the table is
+    # analyzed) and a small one, each with a person in order, one in arrears and one gone quiet
+    big, small = RegionFactory(code="440100", name="广州市"), RegionFactory(code="440300", name="深圳市")
+    people = {}
+    for region, count in ((big, 7), (small, 3)):
+        in_order, owing, quiet, *rest = [PersonFactory(region=region) for _ in range(count)]
+        declared_in_order(in_order, firm)
+        declared_in_order(owing, firm, months=("2026-08", "2026-09"))
+        declare(owing, "2026-10", by=firm, paid_fen=0, due_date=dt.date(2026, 11, 15))
+        declare(quiet, "2026-01", by=firm)
+        for other in rest:
+            declared_in_order(other, firm)
+        people[region.code] = (in_order, owing, quiet)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE accounts_person")
+    assert region_holds_most_persons(big.pk) and not region_holds_most_persons(small.pk)
+    # when only the large region is swept
+    result = arrears_sweep(as_of=AS_OF, region_ids=[big.pk])
+    # then its persons are judged as everywhere, with the cause, and the small region is untouched
+    in_order, owing, quiet = people["440100"]
+    assert [status_of(p) for p in (in_order, owing, quiet)] == ["normal", "arrears", "interrupted"]
+    assert StatusChange.objects.get(person=owing).cause_periods == ["2026-10"]
+    assert StatusChange.objects.get(person=quiet).cause_periods == ["2026-08", "2026-09", "2026-10"]
+    assert result.checked == 7
+    assert [status_of(p) for p in people["440300"]] == ["normal", "normal", "normal"]
+    # and the small region, swept in turn, comes out the same way
+    arrears_sweep(as_of=AS_OF, region_ids=[small.pk])
+    assert [status_of(p) for p in people["440300"]] == ["normal", "arrears", "interrupted"]
 
 
 def test_the_command_prints_a_one_line_summary(firm, capsys):
