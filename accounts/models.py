@@ -284,7 +284,18 @@ class AccountEntry(models.Model):
                 name="entry_period_is_credit_month",
             ),
         ]
-        indexes = [models.Index(fields=["account", "-created_at"], name="entry_account_time")]
+        indexes = [
+            models.Index(fields=["account", "-created_at"], name="entry_account_time"),
+            # What relatives paid for a person (/account/, newest first), and the foreign key's own
+            # check when a person row is deleted or re-keyed (without it, a scan of the whole
+            # ledger per person). Partial: credits and own settlements, most of the ledger, carry
+            # no beneficiary and cost this index nothing.
+            models.Index(
+                fields=["beneficiary", "-created_at"],
+                condition=Q(beneficiary__isnull=False),
+                name="entry_beneficiary_time",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.amount_fen}"
