@@ -1,17 +1,16 @@
 """The settlement as one SQL function, one round trip (decision record 0012): family_settlement
-replaces the read (family_settlement_context) and the write (family_settlement_post); their texts
-are in family_sharing/settlement/sql.py."""
+replaces the read (family_settlement_context, migration 0005) and the write
+(family_settlement_post, migration 0004), whose frozen texts a reverse recreates; the new text is in
+family_sharing/settlement/sql.py."""
+
+from importlib import import_module
 
 from django.db import migrations
 
-from family_sharing.settlement.sql import (
-    CREATE_CONTEXT_FUNCTION,
-    CREATE_FUNCTION,
-    CREATE_SETTLE_FUNCTION,
-    DROP_CONTEXT_FUNCTION,
-    DROP_FUNCTION,
-    DROP_SETTLE_FUNCTION,
-)
+from family_sharing.settlement.sql import CREATE_SETTLE_FUNCTION, DROP_SETTLE_FUNCTION
+
+_post = import_module("family_sharing.migrations.0004_settlement_post_function")
+_context = import_module("family_sharing.migrations.0005_settlement_context_function")
 
 
 class Migration(migrations.Migration):
@@ -19,7 +18,7 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunSQL(
-            [CREATE_SETTLE_FUNCTION, DROP_CONTEXT_FUNCTION, DROP_FUNCTION],
-            [CREATE_FUNCTION, CREATE_CONTEXT_FUNCTION, DROP_SETTLE_FUNCTION],
+            [CREATE_SETTLE_FUNCTION, _context.DROP_CONTEXT_FUNCTION, _post.DROP_FUNCTION],
+            [_post.CREATE_FUNCTION, _context.CREATE_CONTEXT_FUNCTION, DROP_SETTLE_FUNCTION],
         )
     ]
