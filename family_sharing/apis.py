@@ -2,8 +2,10 @@
 for counter staff. Each view parses its input, calls one service or selector, and renders; every
 rule and every refusal comes from the services as an ApplicationError."""
 
+from collections.abc import Callable
+
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.request import Request
@@ -253,50 +255,49 @@ class BindingConsentApi(APIView):
         return _binding_response(binding)
 
 
-class BindingRevokeApi(APIView):
-    """The sharer ends the binding; it stops paying at once."""
+# What revoke and leave answer (both end a binding; which side may do it is the service's rule).
+_END_RESPONSES = {200: BindingSerializer, 401: ERROR_BODY, 403: ERROR_BODY, 404: ERROR_BODY, 409: ERROR_BODY}
+
+
+class _BindingEndApi(APIView):
+    """A side of the binding ends it (no body); 200 with the binding."""
 
     permission_classes = [IsResidentWithPerson]
+    end: Callable[..., Binding]  # the service: binding_revoke or binding_leave
 
-    @extend_schema(
+    def post(self, request: Request, binding_id: str) -> Response:
+        binding = self.end(actor=_actor(request), binding=_visible_binding(request, binding_id))
+        return _binding_response(binding)
+
+
+@extend_schema_view(
+    post=extend_schema(
         tags=TAG_RESIDENT,
         parameters=[BINDING_ID],
         request=None,
-        responses={
-            200: BindingSerializer,
-            401: ERROR_BODY,
-            403: ERROR_BODY,
-            404: ERROR_BODY,
-            409: ERROR_BODY,
-        },
+        responses=_END_RESPONSES,
         operation_id="bindings_revoke",
     )
-    def post(self, request: Request, binding_id: str) -> Response:
-        binding = binding_revoke(actor=_actor(request), binding=_visible_binding(request, binding_id))
-        return _binding_response(binding)
+)
+class BindingRevokeApi(_BindingEndApi):
+    """The sharer ends the binding; it stops paying at once."""
+
+    end = staticmethod(binding_revoke)
 
 
-class BindingLeaveApi(APIView):
-    """The beneficiary leaves the binding (revoked with beneficiary_left)."""
-
-    permission_classes = [IsResidentWithPerson]
-
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         tags=TAG_RESIDENT,
         parameters=[BINDING_ID],
         request=None,
-        responses={
-            200: BindingSerializer,
-            401: ERROR_BODY,
-            403: ERROR_BODY,
-            404: ERROR_BODY,
-            409: ERROR_BODY,
-        },
+        responses=_END_RESPONSES,
         operation_id="bindings_leave",
     )
-    def post(self, request: Request, binding_id: str) -> Response:
-        binding = binding_leave(actor=_actor(request), binding=_visible_binding(request, binding_id))
-        return _binding_response(binding)
+)
+class BindingLeaveApi(_BindingEndApi):
+    """The beneficiary leaves the binding (revoked with beneficiary_left)."""
+
+    end = staticmethod(binding_leave)
 
 
 class BindingEvidenceUploadApi(APIView):
