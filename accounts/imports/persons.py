@@ -52,7 +52,6 @@ class _Staged:
     """What staging learnt about the file so far."""
 
     problems: list[RowError] = field(default_factory=list)
-    new_persons: int = 0
     stored_persons: int = 0
     card_reported: set[int] = field(default_factory=set)  # lines whose card is already reported
     writing: bool = True  # no problem so far: new persons are inserted batch by batch
@@ -178,13 +177,11 @@ def _stage(
         if row.id_hash is None:
             continue
         person_id, stored_phone_hash = stored.get(row.id_hash, (None, None))
-        if person_id is None:
-            staged.new_persons += 1
-        else:
+        if person_id is not None:
             staged.stored_persons += 1
             person_ids[i] = person_id
         if row.phone and row.phone_hash != stored_phone_hash:
-            phone_ciphers[i] = ciphers.phones[i] if i in ciphers.phones else ""
+            phone_ciphers[i] = ciphers.phones.get(i, "")  # none: the file is rejected anyway
     # COPY text format written by hand, for speed: every value comes from a validated alphabet
     # (digits, hex, base64url, the fixed enum words, names of 汉字/letters/·/space), so none holds
     # a tab, newline or backslash and nothing needs escaping; \N is NULL.
