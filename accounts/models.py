@@ -117,6 +117,8 @@ class Person(models.Model):
     id_hash = models.CharField("身份号码查询散列", max_length=64, editable=False)
     card_number = models.CharField("社会保障卡号", max_length=9)
     phone = EncryptedTextField("手机号（加密）", blank=True, default="")
+    # Tells a changed phone number from an unchanged one without decrypting (imports, history). No
+    # index: nothing looks a person up by phone; the first feature that does adds one.
     phone_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
     sex = models.CharField("性别", max_length=6, choices=Sex.choices, editable=False)
     birth_date = models.DateField("出生日期", editable=False)
@@ -158,7 +160,6 @@ class Person(models.Model):
         ]
         indexes = [
             models.Index(fields=["region", "status"], name="person_region_status"),
-            models.Index(fields=["phone_hash"], name="person_phone_hash"),
             # run_certification_cycle picks pensioners by where their cycle ends (issue 6)
             models.Index(
                 fields=["last_certified_on"], condition=Q(is_pensioner=True), name="person_pensioner_cycle"
