@@ -18,6 +18,7 @@ from knox.signals import token_expired
 from rest_framework import exceptions
 
 from accounts.models import User
+from portal.core.db import prepared_cursor
 
 
 class BearerTokenAuthentication(TokenAuthentication):
@@ -63,7 +64,7 @@ def _token_sql() -> str:
     columns += [f"u.{f.column}" for f in User._meta.concrete_fields]
     return (
         f"SELECT {', '.join(columns)} FROM {AuthToken._meta.db_table} t "  # noqa: S608 (model metadata; the key is a parameter)
-        f"JOIN {User._meta.db_table} u ON u.{User._meta.pk.column} = t.user_id WHERE t.token_key = %s"
+        f"JOIN {User._meta.db_table} u ON u.{User._meta.pk.column} = t.user_id WHERE t.token_key = %s::text"
     )
 
 
@@ -71,7 +72,7 @@ def _tokens_with_user(token_key: str) -> list[AuthToken]:
     """AuthToken.objects.filter(token_key=...).select_related("user"), as one prepared text. The
     columns are loaded as they come from psycopg: no field of either model converts its database
     value (a test holds that)."""
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(_token_sql(), [token_key])
         rows = cursor.fetchall()
     token_names = [f.attname for f in AuthToken._meta.concrete_fields]

@@ -24,6 +24,7 @@ from family_sharing.settlement import sql
 from family_sharing.settlement.errors import SettlementError
 from family_sharing.settlement.models import Category, Reversal, Settlement
 from family_sharing.settlement.selectors import StoredSettlement, counter_scope, settlement_stored
+from portal.core.db import prepared_cursor
 from portal.core.errors import CONFLICT, FORBIDDEN, NOT_FOUND, REFUSED, ApplicationError
 from portal.core.money import fen_to_yuan_text
 from portal.core.time import now
@@ -204,10 +205,10 @@ def _settle(params: list[Any]) -> tuple[Any, ...]:
     """One statement; inside a caller's transaction it gets a savepoint, so that a unique-key race
     leaves that transaction usable."""
     if connection.in_atomic_block:
-        with transaction.atomic(), connection.cursor() as cursor:
+        with transaction.atomic(), prepared_cursor() as cursor:
             cursor.execute(sql.SETTLE_CALL, params)
             return cursor.fetchone()
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql.SETTLE_CALL, params)
         return cursor.fetchone()
 

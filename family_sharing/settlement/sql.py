@@ -205,6 +205,10 @@ $fn$;
 
 DROP_SETTLE_FUNCTION = f"DROP FUNCTION IF EXISTS {SETTLE_SIGNATURE};"
 
+# Every parameter cast to the function's own type (SETTLE_SIGNATURE): the call is a prepared
+# statement (portal.core.db.prepared_cursor) and one plan serves every value.
 SETTLE_CALL = (
-    "SELECT * FROM family_settlement(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    "SELECT * FROM family_settlement(%s::uuid, %s::text, %s::text, %s::text, %s::boolean, %s::bigint, "
+    "%s::bigint, %s::text, %s::text, %s::bigint, %s::text, %s::text, %s::text, %s::timestamptz, "
+    "%s::timestamptz, %s::text, %s::text, %s::text)"
 )

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import environ
 
+from portal.core.pool import check_quietly
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 LOCAL_DIR = BASE_DIR / ".local"  # git-ignored: embedded servers, generated dev keys
 
@@ -83,8 +85,17 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Django's cursors bind parameters on the client and never prepare; portal.core.db.prepared_cursor
+# (the token look-up, the settlement function) binds on the server and prepares on first use, which
+# psycopg allows only when the connection has a threshold (decision record 0014).
+DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 1_000_000
 if env.bool("DB_POOL", default=True):
-    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {"min_size": 1, "max_size": 10, "timeout": 10}
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": 10,
+        "timeout": 10,
+        "check": check_quietly,  # a round trip only when the idle connection's socket has news
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

@@ -240,3 +240,24 @@ def test_the_function_returns_only_the_codes_of_the_services_rules():
 
     codes = set(re.findall(r"'([a-z_]+)'::text;", sql.CREATE_SETTLE_FUNCTION))
     assert codes == {rule.value for rule in services.RULES}
+
+
+def test_the_call_casts_each_argument_to_the_functions_own_type():
+    # the call is prepared once per connection: each cast must name the function's parameter type,
+    # or PostgreSQL would look for another function
+    from family_sharing.settlement import sql
+
+    casts = re.findall(r"%s::(\w+)", sql.SETTLE_CALL)
+    declared = sql.SETTLE_SIGNATURE.removeprefix("family_settlement(").removesuffix(")").split(", ")
+    assert casts == declared
+
+
+def test_a_settlement_runs_as_a_statement_prepared_once_per_connection(family, hospital_staff):
+    son, father, _ = family
+    for key in ("first", "second"):
+        services.settlement_create(**settle_kwargs(hospital_staff, son, father, 100, key))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", ["%family_settlement(%"]
+        )
+        assert cursor.fetchone() == (1,)
