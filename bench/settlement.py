@@ -2,7 +2,7 @@
 raw PostgreSQL ceiling of the same work, at 1, 4 and 8 concurrent clients.
 
     DJANGO_SETTINGS_MODULE=portal.settings.local .venv/bin/python bench/settlement.py \
-        [--accounts 1000] [--seconds 5] [--clients 1,4,8] [--http-workers N] [--service-processes] [--keep]
+        [--accounts 1000] [--seconds 5] [--clients 1,4,8] [--rounds 3] [--http-workers N] [--keep]
 
 Needs a migrated database with reference data (relation codes). Generates `--accounts` sharers with
 a personal account and as many beneficiaries, an active binding between each pair (province 950000,
@@ -11,38 +11,37 @@ count, in this order:
 
 1. **pgbench** (the ceiling): a custom script doing the same row lock + ledger insert + balance
    update on a random bench account (BEGIN; SELECT ... FOR UPDATE; INSERT entry; UPDATE balance; END);
-2. **service**: that many clients calling `settlement_create(...)` (1 fen, a fresh idempotency key,
-   a random binding) in a loop, arranged as the web process calls the service: threads in as many
-   processes as gunicorn.conf.py has workers (8 clients: 2 processes × 4 threads; 4: 2 × 2; 1: 1),
-   each thread with its own connection; `--service-processes` runs one process per client instead;
+2. **service**: that many processes calling `settlement_create(...)` (1 fen, a fresh idempotency key,
+   a random binding) in a loop;
 3. **HTTP**: that many processes posting to a gunicorn started by this script on a free port
    (local settings, the web process's own gunicorn.conf.py: 2 gthread workers × 4 threads, or
-   `--http-workers` workers), over keep-alive connections with a Bearer token.
+   `--http-workers` workers), over keep-alive connections with a Bearer token; each client writes
+   its requests as bytes on a socket, a load generator nearly as light as pgbench's.
 
-Each is run for `--seconds`; prints settlements per second and the ratio to pgbench at the same
-client count, the database round trips per settlement (statements counted with
-connection.execute_wrapper, for the service and for a whole HTTP request in-process), the machine's
-load average, one JSON line, and deletes everything it created unless --keep is given."""
+Each is run for `--seconds`, the three in turn `--rounds` times (the machine's speed drifts from one
+run to the next: each ratio is taken within its round, then the median of the rounds). Prints
+settlements per second and the ratio to pgbench at the same client count, the database round trips
+per settlement (statements counted with connection.execute_wrapper, for the service and for a whole
+HTTP request in-process), the machine's load average, one JSON line, and deletes everything it
+created unless --keep is given."""
 
 import argparse
 import http.client
 import json
 import multiprocessing as mp
 import os
-import queue
 import random
 import re
-import runpy
 import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from statistics import median
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -207,27 +206,11 @@ def _card(n: int) -> str:
     return f"{LETTER}{n:08d}"
 
 
-def _service_process(
-    threads: int, staff_id: int, accounts: int, start: float, seconds: float, out: Any
-) -> None:
-    """`threads` service clients in this process, each on its own connection (Django's are per thread)."""
-    connections.close_all()  # never share the parent's connection after fork
-    done: queue.SimpleQueue[int] = queue.SimpleQueue()
-    workers = [
-        threading.Thread(target=_service_client, args=(staff_id, accounts, start, seconds, done))
-        for _ in range(threads)
-    ]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    out.put(sum(done.get() for _ in workers))
-
-
 def _service_client(staff_id: int, accounts: int, start: float, seconds: float, out: Any) -> None:
     from accounts.models import User
     from family_sharing.settlement.services import settlement_create
 
+    connections.close_all()  # never share the parent's connection after fork
     staff = User.objects.get(pk=staff_id)
     rng = random.Random()  # noqa: S311 (load generation)
     while time.time() < start:
@@ -289,24 +272,13 @@ def _http_client(port: int, token: str, accounts: int, start: float, seconds: fl
     out.put(done if not errors else -errors)
 
 
-def web_layout(clients: int) -> list[int]:
-    """Threads per process when `clients` callers are arranged like the web process (gunicorn.conf.py)."""
-    workers = int(runpy.run_path(str(ROOT / "gunicorn.conf.py"))["workers"])
-    processes = min(clients, workers)
-    return [clients // processes + (1 if i < clients % processes else 0) for i in range(processes)]
-
-
-def run_processes(
-    target: Callable[..., None], clients: int, seconds: float, *args: Any, threads: list[int] | None = None
-) -> float:
-    """Starts `clients` processes together (or one per entry of `threads`, that entry's number of
-    threads given to `target` first); settlements per second over the window."""
+def run_processes(target: Callable[..., None], clients: int, seconds: float, *args: Any) -> float:
+    """Starts `clients` processes together; settlements per second over the window."""
     ctx = mp.get_context("fork")
     out = ctx.Queue()
     start = time.time() + 1.0
     connections.close_all()
-    per_process = [(n, *args) for n in threads] if threads else [args] * clients
-    procs = [ctx.Process(target=target, args=(*a, start, seconds, out)) for a in per_process]
+    procs = [ctx.Process(target=target, args=(*args, start, seconds, out)) for _ in range(clients)]
     for p in procs:
         p.start()
     results = [out.get(timeout=seconds + 60) for _ in procs]
@@ -459,7 +431,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--clients", default="1,4,8")
     parser.add_argument("--http-workers", type=int, default=None, help="default: gunicorn.conf.py")
-    parser.add_argument("--service-processes", action="store_true", help="one process per service client")
+    parser.add_argument("--rounds", type=int, default=3, help="median of this many rounds")
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
     clients = [int(c) for c in args.clients.split(",")]
@@ -482,21 +454,21 @@ def main() -> None:
         rows = []
         with gunicorn(args.http_workers) as port:
             for c in clients:
-                ceiling = pgbench(c, args.seconds, ids["account_lo"], ids["account_hi"])
-                layout = [1] * c if args.service_processes else web_layout(c)
-                service = run_processes(
-                    _service_process, c, args.seconds, ids["staff_id"], args.accounts, threads=layout
-                )
-                over_http = run_processes(_http_client, c, args.seconds, port, token, args.accounts)
+                rounds = []
+                for _ in range(args.rounds):
+                    ceiling = pgbench(c, args.seconds, ids["account_lo"], ids["account_hi"])
+                    service = run_processes(_service_client, c, args.seconds, ids["staff_id"], args.accounts)
+                    over_http = run_processes(_http_client, c, args.seconds, port, token, args.accounts)
+                    rounds.append((ceiling, service, over_http))
                 rows.append(
                     {
                         "clients": c,
-                        "service_threads_per_process": layout,
-                        "pgbench_tps": round(ceiling, 1),
-                        "service_per_s": round(service, 1),
-                        "http_per_s": round(over_http, 1),
-                        "service_ratio": round(service / ceiling, 3),
-                        "http_ratio": round(over_http / ceiling, 3),
+                        "rounds": [[round(x, 1) for x in r] for r in rounds],
+                        "pgbench_tps": round(median(r[0] for r in rounds), 1),
+                        "service_per_s": round(median(r[1] for r in rounds), 1),
+                        "http_per_s": round(median(r[2] for r in rounds), 1),
+                        "service_ratio": round(median(r[1] / r[0] for r in rounds), 3),
+                        "http_ratio": round(median(r[2] / r[0] for r in rounds), 3),
                         "load": os.getloadavg()[0],
                     }
                 )
