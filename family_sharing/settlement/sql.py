@@ -3,7 +3,8 @@ family_sharing/0008_settlement_one_function (decision record 0012). A change to 
 migration that runs CREATE_SETTLE_FUNCTION again (CREATE OR REPLACE).
 
 One call is one statement, so one round trip and one transaction on its own (or part of the
-caller's, inside `transaction.atomic`). In order, it
+caller's, inside `transaction.atomic`), prepared once per connection (SETTLE_CALL through
+portal.core.db.prepared_cursor, decision record 0014). In order, it
 
 1. returns the settlement already stored under this counter's idempotency key (a retry): the
    service answers it with the first result, or 409 if the body differs;
