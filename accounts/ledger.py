@@ -9,13 +9,17 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import connection, transaction
+from django.utils.translation import gettext_noop
 
 from accounts.errors import AccountsError
 from accounts.models import AccountEntry, EntryKind, Institution, Person, PersonalAccount
 from portal.core.errors import REFUSED, ApplicationError
 from portal.core.time import now
 
-CREDIT_DESCRIPTION = "个人账户每月划入"
+# The descriptions the portal writes on ledger lines (in Chinese, msgids of the catalogue: the
+# account page shows them in the reader's language, accounts.views.entry_description_text).
+CREDIT_DESCRIPTION = gettext_noop("个人账户每月划入")
+REVERSAL_PREFIX = "冲正："  # then the category of the settlement credited back
 CREDIT_CHUNK = 10_000
 # One monthly credit run at a time (pg_advisory_xact_lock key; "CRED" in ASCII).
 CREDIT_LOCK_KEY = 0x43524544

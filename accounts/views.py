@@ -34,6 +34,7 @@ from qrcode.image.svg import SvgPathImage
 from accounts.apis import MONTH_SHAPE
 from accounts.errors import AccountsError
 from accounts.forms import AuthenticatorForm, RegisterForm, ResidentLoginForm
+from accounts.ledger import REVERSAL_PREFIX
 from accounts.models import Person, Role, User
 from accounts.selectors import account_entry_list, account_get_for_person, payments_received_list
 from accounts.services import resident_confirm_totp, resident_register, resident_totp_device
@@ -246,6 +247,17 @@ ENTRY_KIND_TEXT = {
 ENTRIES_PER_PAGE = 100
 
 
+def entry_description_text(description: str) -> str:
+    """A ledger line's description in the reader's language. The portal writes these itself, in
+    Chinese — 期初余额, the monthly credit, a settlement's category, 冲正：<category> — and each is a
+    msgid of the catalogue; any other text is shown as stored."""
+    if not description:
+        return ""  # gettext("") would be the catalogue's header
+    if description.startswith(REVERSAL_PREFIX):
+        return gettext("冲正：%(what)s") % {"what": gettext(description.removeprefix(REVERSAL_PREFIX))}
+    return gettext(description)
+
+
 def _month_param(request: HttpRequest) -> tuple[dt.date | None, bool]:
     """`?month=YYYY-MM` (what <input type=month> sends): the month, and whether the value was bad."""
     raw = (request.GET.get("month") or "").strip()
@@ -269,6 +281,7 @@ def account(request: HttpRequest) -> HttpResponse:
     page = Paginator(entries, ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
     for entry in page.object_list:
         entry.kind_text = ENTRY_KIND_TEXT.get(entry.kind, entry.kind)  # type: ignore[attr-defined]
+        entry.description_text = entry_description_text(entry.description)  # type: ignore[attr-defined]
     context = {
         "account": account_get_for_person(person=person),
         "person": person,
@@ -305,7 +318,7 @@ def account_export(request: HttpRequest) -> HttpResponse:
                 fen_to_yuan_text(entry.balance_after_fen).replace(",", ""),
                 entry.beneficiary.name_masked if entry.beneficiary else "",
                 entry.institution.name if entry.institution else "",
-                entry.description,
+                entry_description_text(entry.description),
             ]
         )
     return response

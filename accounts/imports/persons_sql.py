@@ -11,13 +11,14 @@ model metadata; every value is a query parameter."""
 from django.db import connection
 from django.db.backends.utils import CursorWrapper
 from django.db.models import Model
+from django.utils.translation import gettext_noop
 
 from accounts.errors import AccountsError
 from accounts.models import Person, PersonalAccount
 from portal.core.csvimport import RowError
 
 CHANGE_REASON = "import_persons"
-OPENING_DESCRIPTION = "期初余额"
+OPENING_DESCRIPTION = gettext_noop("期初余额")  # a msgid: the account page translates it
 # pg_advisory_xact_lock key: one persons import at a time (arbitrary constant, "imppers" in ASCII).
 _LOCK_KEY = 0x696D7070657273
 

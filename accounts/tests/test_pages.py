@@ -714,3 +714,23 @@ def test_lockout_response_is_a_chinese_page_elsewhere(client):
     assert '<html lang="zh-Hans"' in page
     assert form_error_codes(page) == ["locked_out"]
     assert AccountsError.LOCKED_OUT.message in page
+
+
+def test_the_ledger_lines_the_portal_describes_read_in_the_visitors_language():
+    from django.utils import translation
+
+    from accounts.imports.persons_sql import OPENING_DESCRIPTION
+    from accounts.ledger import CREDIT_DESCRIPTION, REVERSAL_PREFIX
+    from accounts.views import entry_description_text
+
+    reversal = f"{REVERSAL_PREFIX}定点零售药店药品、医疗器械、医用耗材"
+    with translation.override("en"):
+        assert entry_description_text(OPENING_DESCRIPTION) == "Opening balance"
+        assert entry_description_text(CREDIT_DESCRIPTION) == "Monthly credit to the personal account"
+        assert entry_description_text(reversal) == (
+            "Reversal: Medicines, medical devices and supplies at a designated retail pharmacy"
+        )
+        assert entry_description_text("") == ""  # not the catalogue's header
+        assert entry_description_text("核心系统调账") == "核心系统调账"  # a text of its own, as stored
+    with translation.override("zh-hans"):
+        assert entry_description_text(reversal) == reversal

@@ -17,7 +17,7 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from accounts.ledger import entry_post
+from accounts.ledger import REVERSAL_PREFIX, entry_post
 from accounts.models import EntryKind, Role, User
 from accounts.notifications import message_send, sms_send_after_commit
 from family_sharing.settlement import sql
@@ -226,7 +226,7 @@ def settlement_reverse(*, actor: User, settlement: Settlement, reason: str) -> R
         account=account,
         kind=EntryKind.REVERSAL,
         amount_fen=locked.amount_fen,
-        description=f"冲正：{Category(locked.category).label}",
+        description=f"{REVERSAL_PREFIX}{Category(locked.category).label}",
         beneficiary=binding.beneficiary,
         institution=settlement.institution,
     )

@@ -304,7 +304,7 @@ def test_the_account_page_is_in_english_too(client, paid, hospital, hospital_sta
     assert "Personal account statement" in page and "3 entries" in page
     assert "Monthly credit" in page and "Family sharing payment" in page and "Reversal refund" in page
     assert "For 赵**" in page and f"At {hospital.name}" in page
-    # (the ledger lines' descriptions are stored in Chinese when the line is written: data, as the
-    # institution's name is)
-    descriptions = tuple(AccountEntry.objects.exclude(description="").values_list("description", flat=True))
-    assert untranslated_chinese(page, data=(hospital.name, *descriptions)) == []
+    # and the lines the portal described itself (stored in Chinese) read in English too
+    assert "Own share of medical costs at a designated medical institution" in page
+    assert "Reversal: Own share of medical costs at a designated medical institution" in page
+    assert untranslated_chinese(page, data=(hospital.name,)) == []
