@@ -5,7 +5,7 @@ import re
 from typing import Any
 
 from django.contrib.auth import authenticate
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from knox.models import AuthToken
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -21,15 +21,7 @@ from accounts.selectors import account_entry_list, account_get_for_person, payme
 from accounts.services import resident_register
 from portal.api import Pagination
 from portal.core.errors import INVALID, THROTTLED, UNAUTHENTICATED, ApplicationError
-
-ERROR_BODY = inline_serializer(
-    "ErrorBody",
-    {
-        "error": serializers.CharField(),
-        "message": serializers.CharField(),
-        "details": serializers.ListField(child=serializers.DictField()),
-    },
-)
+from portal.schema import error_responses
 
 
 class RegisterThrottle(AnonRateThrottle):
@@ -55,7 +47,7 @@ class RegisterApi(APIView):
 
     @extend_schema(
         request=InputSerializer,
-        responses={201: OutputSerializer, 400: ERROR_BODY, 409: ERROR_BODY},
+        responses={201: OutputSerializer, **error_responses(400, 409)},
         operation_id="auth_register",
     )
     def post(self, request: Request) -> Response:
@@ -85,7 +77,7 @@ class TokenApi(APIView):
 
     @extend_schema(
         request=InputSerializer,
-        responses={200: OutputSerializer, 401: ERROR_BODY, 429: ERROR_BODY},
+        responses={200: OutputSerializer, **error_responses(401, 429)},
         operation_id="auth_token",
     )
     def post(self, request: Request) -> Response:
@@ -148,7 +140,7 @@ class MeApi(APIView):
             account = PersonalAccount.objects.filter(person=person).only("balance_fen").first()
             return account.balance_fen if account else None
 
-    @extend_schema(responses={200: OutputSerializer, 401: ERROR_BODY, 404: ERROR_BODY}, operation_id="me")
+    @extend_schema(responses={200: OutputSerializer, **error_responses(401, 404)}, operation_id="me")
     def get(self, request: Request) -> Response:
         user: User = request.user  # type: ignore[assignment]
         if user.person is None:
@@ -223,7 +215,7 @@ class AccountApi(APIView):
             OpenApiParameter("month", str, description="YYYY-MM: only this month's entries"),
             OpenApiParameter("page", int),
         ],
-        responses={200: OutputSerializer, 400: ERROR_BODY, 401: ERROR_BODY, 404: ERROR_BODY},
+        responses={200: OutputSerializer, **error_responses(400, 401, 404)},
         operation_id="account",
     )
     def get(self, request: Request) -> Response:

@@ -13,7 +13,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.apis import ERROR_BODY
 from accounts.delegations.selectors import delegation_get
 from accounts.models import User
 from certification.callbacks import callback_receive
@@ -21,6 +20,7 @@ from certification.selectors import standing_get
 from certification.services import certification_session_start
 from portal.core.errors import FORBIDDEN, NOT_FOUND, ApplicationError
 from portal.core.time import now
+from portal.schema import error_responses
 
 
 class CertificationStandingApi(APIView):
@@ -36,7 +36,7 @@ class CertificationStandingApi(APIView):
 
     @extend_schema(
         tags=["certification"],
-        responses={200: OutputSerializer, 401: ERROR_BODY, 403: ERROR_BODY},
+        responses={200: OutputSerializer, **error_responses(401, 403)},
         operation_id="certification_standing",
     )
     def get(self, request: Request) -> Response:
@@ -94,11 +94,7 @@ class CertificationCallbackApi(APIView):
         ],
         responses={
             200: OutputSerializer,
-            400: ERROR_BODY,
-            401: ERROR_BODY,
-            404: ERROR_BODY,
-            409: ERROR_BODY,
-            422: ERROR_BODY,
+            **error_responses(400, 401, 404, 409, 422),
         },
         operation_id="certification_callback",
     )
@@ -133,7 +129,7 @@ class CertificationSessionStartApi(APIView):
     @extend_schema(
         tags=["certification"],
         request=InputSerializer,
-        responses={201: OutputSerializer, 400: ERROR_BODY, 403: ERROR_BODY, 404: ERROR_BODY, 422: ERROR_BODY},
+        responses={201: OutputSerializer, **error_responses(400, 403, 404, 422)},
         operation_id="certification_session_start",
     )
     def post(self, request: Request) -> Response:

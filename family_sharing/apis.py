@@ -12,7 +12,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.apis import ERROR_BODY
 from accounts.errors import AccountsError
 from accounts.identity import CARD_SHAPE, normalize_card_number
 from accounts.models import User
@@ -44,6 +43,7 @@ from family_sharing.services import (
 )
 from portal.api import Pagination
 from portal.core.errors import INVALID, NOT_FOUND, ApplicationError
+from portal.schema import error_responses
 
 BINDING_ID = OpenApiParameter("binding_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
 TAG_RESIDENT = ["bindings"]
@@ -95,7 +95,7 @@ class BindingCheckApi(APIView):
     @extend_schema(
         tags=TAG_RESIDENT,
         request=InputSerializer,
-        responses={200: OutputSerializer, 400: ERROR_BODY, 401: ERROR_BODY, 403: ERROR_BODY, 429: ERROR_BODY},
+        responses={200: OutputSerializer, **error_responses(400, 401, 403, 429)},
         operation_id="bindings_check",
     )
     def post(self, request: Request) -> Response:
@@ -135,7 +135,7 @@ class BindingListCreateApi(APIView):
             OpenApiParameter("role", str, enum=["sharer", "beneficiary"], description="only one side"),
             OpenApiParameter("page", int),
         ],
-        responses={200: BindingPageSerializer, 400: ERROR_BODY, 401: ERROR_BODY, 403: ERROR_BODY},
+        responses={200: BindingPageSerializer, **error_responses(400, 401, 403)},
         operation_id="bindings_list",
         description="The caller's bindings as sharer and as beneficiary (and those of a ward under 16), "
         "newest first, 100 a page.",
@@ -153,12 +153,7 @@ class BindingListCreateApi(APIView):
         request=InputSerializer,
         responses={
             201: BindingSerializer,
-            400: ERROR_BODY,
-            401: ERROR_BODY,
-            403: ERROR_BODY,
-            409: ERROR_BODY,
-            422: ERROR_BODY,
-            429: ERROR_BODY,
+            **error_responses(400, 401, 403, 409, 422, 429),
         },
         operation_id="bindings_create",
         description="The caller (the sharer) asks to pay for a relative: 201 pending_consent (or "
@@ -190,7 +185,7 @@ class BindingDetailApi(APIView):
     @extend_schema(
         tags=TAG_RESIDENT,
         parameters=[BINDING_ID],
-        responses={200: BindingSerializer, 401: ERROR_BODY, 403: ERROR_BODY, 404: ERROR_BODY},
+        responses={200: BindingSerializer, **error_responses(401, 403, 404)},
         operation_id="bindings_retrieve",
         description="One binding the caller may see; anyone else gets 404.",
     )
@@ -203,11 +198,7 @@ class BindingDetailApi(APIView):
         request=UpdateInputSerializer,
         responses={
             200: BindingSerializer,
-            400: ERROR_BODY,
-            401: ERROR_BODY,
-            403: ERROR_BODY,
-            404: ERROR_BODY,
-            409: ERROR_BODY,
+            **error_responses(400, 401, 403, 404, 409),
         },
         operation_id="bindings_update",
         description="The sharer sets (integer fen) or clears (null) the monthly cap.",
@@ -237,11 +228,7 @@ class BindingConsentApi(APIView):
         request=InputSerializer,
         responses={
             200: BindingSerializer,
-            400: ERROR_BODY,
-            401: ERROR_BODY,
-            403: ERROR_BODY,
-            404: ERROR_BODY,
-            409: ERROR_BODY,
+            **error_responses(400, 401, 403, 404, 409),
         },
         operation_id="bindings_consent",
     )
@@ -256,7 +243,7 @@ class BindingConsentApi(APIView):
 
 
 # What revoke and leave answer (both end a binding; which side may do it is the service's rule).
-_END_RESPONSES = {200: BindingSerializer, 401: ERROR_BODY, 403: ERROR_BODY, 404: ERROR_BODY, 409: ERROR_BODY}
+_END_RESPONSES = {200: BindingSerializer, **error_responses(401, 403, 404, 409)}
 
 
 class _BindingEndApi(APIView):
@@ -322,11 +309,7 @@ class BindingEvidenceUploadApi(APIView):
         request={"multipart/form-data": InputSerializer},
         responses={
             201: OutputSerializer,
-            400: ERROR_BODY,
-            401: ERROR_BODY,
-            403: ERROR_BODY,
-            404: ERROR_BODY,
-            409: ERROR_BODY,
+            **error_responses(400, 401, 403, 404, 409),
         },
         operation_id="bindings_evidence_upload",
     )
@@ -357,11 +340,7 @@ class CounterBindingCreateApi(APIView):
         request=InputSerializer,
         responses={
             201: BindingSerializer,
-            400: ERROR_BODY,
-            401: ERROR_BODY,
-            403: ERROR_BODY,
-            409: ERROR_BODY,
-            422: ERROR_BODY,
+            **error_responses(400, 401, 403, 409, 422),
         },
         operation_id="counter_bindings_create",
     )
@@ -403,7 +382,7 @@ class CounterCardApi(APIView):
     @extend_schema(
         tags=TAG_COUNTER,
         parameters=[OpenApiParameter("card_number", str, OpenApiParameter.PATH, description="社会保障卡号")],
-        responses={200: OutputSerializer, 400: ERROR_BODY, 401: ERROR_BODY, 403: ERROR_BODY, 404: ERROR_BODY},
+        responses={200: OutputSerializer, **error_responses(400, 401, 403, 404)},
         operation_id="counter_cards_retrieve",
     )
     def get(self, request: Request, card_number: str) -> Response:

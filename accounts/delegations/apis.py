@@ -14,7 +14,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.apis import ERROR_BODY
 from accounts.delegations.models import Delegation
 from accounts.delegations.selectors import delegation_get, delegation_list
 from accounts.delegations.services import (
@@ -25,6 +24,7 @@ from accounts.delegations.services import (
 )
 from accounts.models import Role, User
 from portal.core.errors import NOT_FOUND, ApplicationError
+from portal.schema import error_responses
 
 DELEGATION_ID = OpenApiParameter("delegation_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
 TAGS = ["family service"]
@@ -97,7 +97,7 @@ class DelegationListCreateApi(APIView):
     @extend_schema(
         tags=TAGS,
         request={"multipart/form-data": InputSerializer},
-        responses={201: DelegationSerializer, 400: ERROR_BODY, 409: ERROR_BODY, 422: ERROR_BODY},
+        responses={201: DelegationSerializer, **error_responses(400, 409, 422)},
         operation_id="delegations_create",
     )
     def post(self, request: Request) -> Response:
@@ -128,7 +128,7 @@ class DelegationConfirmApi(APIView):
         tags=TAGS,
         parameters=[DELEGATION_ID],
         request=InputSerializer,
-        responses={200: DelegationSerializer, 403: ERROR_BODY, 404: ERROR_BODY, 409: ERROR_BODY},
+        responses={200: DelegationSerializer, **error_responses(403, 404, 409)},
         operation_id="delegations_confirm",
     )
     def post(self, request: Request, delegation_id: str) -> Response:
@@ -148,7 +148,7 @@ class DelegationRevokeApi(APIView):
         tags=TAGS,
         parameters=[DELEGATION_ID],
         request=None,
-        responses={200: DelegationSerializer, 403: ERROR_BODY, 404: ERROR_BODY, 409: ERROR_BODY},
+        responses={200: DelegationSerializer, **error_responses(403, 404, 409)},
         operation_id="delegations_revoke",
     )
     def post(self, request: Request, delegation_id: str) -> Response:
@@ -171,7 +171,7 @@ class DelegationRightsApi(APIView):
     @extend_schema(
         tags=TAGS,
         parameters=[DELEGATION_ID],
-        responses={200: OutputSerializer, 403: ERROR_BODY, 404: ERROR_BODY},
+        responses={200: OutputSerializer, **error_responses(403, 404)},
         operation_id="delegations_rights",
     )
     def get(self, request: Request, delegation_id: str) -> Response:

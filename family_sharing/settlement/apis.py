@@ -11,7 +11,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.apis import ERROR_BODY
 from accounts.models import User
 from family_sharing.permissions import IsCounterStaff
 from family_sharing.settlement.selectors import settlement_get
@@ -25,6 +24,7 @@ from family_sharing.settlement.serializers import (
 )
 from family_sharing.settlement.services import settlement_create, settlement_reverse
 from portal.core.errors import NOT_FOUND, ApplicationError
+from portal.schema import error_responses
 
 TAG = ["counter"]
 
@@ -57,12 +57,7 @@ class SettlementCreateApi(APIView):
         responses={
             201: SettlementSerializer,
             200: OpenApiResponse(SettlementSerializer, description="a retry: the first result again"),
-            400: ERROR_BODY,
-            401: ERROR_BODY,
-            403: ERROR_BODY,
-            404: ERROR_BODY,
-            409: ERROR_BODY,
-            422: ERROR_BODY,
+            **error_responses(400, 401, 403, 404, 409, 422),
         },
         operation_id="settlements_create",
         description="Refusals (422): binding_not_active, sharer_not_normal, insufficient_balance, "
@@ -98,11 +93,7 @@ class SettlementReverseApi(APIView):
         request=ReversalInputSerializer,
         responses={
             201: ReversalSerializer,
-            400: ERROR_BODY,
-            401: ERROR_BODY,
-            403: ERROR_BODY,
-            404: ERROR_BODY,
-            409: ERROR_BODY,
+            **error_responses(400, 401, 403, 404, 409),
         },
         operation_id="settlements_reverse",
         description="Another counter's settlement is 404; a second reversal is 409 already_reversed.",
