@@ -7,6 +7,7 @@ in one round trip; a retry with the same key is one too. The service decides who
 hashes the body, writes the message text, and maps the reason codes the function returns to the
 documented errors. The SMS copy to the sharer goes after commit and never needs the broker."""
 
+import contextlib
 import hashlib
 import json
 import uuid
@@ -204,11 +205,8 @@ def settlement_create(
 def _settle(params: list[Any]) -> tuple[Any, ...]:
     """One statement; inside a caller's transaction it gets a savepoint, so that a unique-key race
     leaves that transaction usable."""
-    if connection.in_atomic_block:
-        with transaction.atomic(), prepared_cursor() as cursor:
-            cursor.execute(sql.SETTLE_CALL, params)
-            return cursor.fetchone()
-    with prepared_cursor() as cursor:
+    savepoint = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
+    with savepoint, prepared_cursor() as cursor:
         cursor.execute(sql.SETTLE_CALL, params)
         return cursor.fetchone()
 

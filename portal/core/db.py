@@ -21,8 +21,9 @@ from psycopg.abc import Params
 
 
 class _PreparingCursor(psycopg.Cursor[Any]):
-    """psycopg's server-side binding cursor that prepares every statement on first use (Django
-    turns automatic preparation off on its connections: `prepare_threshold` None)."""
+    """psycopg's server-side binding cursor that prepares every statement on first use. psycopg
+    prepares only on a connection with a `prepare_threshold` (Django's default is None); the
+    settings give one so high that nothing but this cursor's explicit `prepare=True` reaches it."""
 
     def execute(
         self,
