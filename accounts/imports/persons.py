@@ -2,15 +2,16 @@
 
 All in one transaction (all-or-nothing), in two threads that work side by side:
 1. This thread streams the file in batches of BATCH_ROWS. Each row is validated in Python
-   (person_rows), its identity number and phone are hashed for lookup and encrypted.
+   (person_rows), its identity number and phone are hashed for lookup and encrypted, and the
+   batch is written out as COPY text.
 2. The database thread takes batch k while this thread prepares batch k+1, on this thread's
    connection and transaction (one batch at a time, so never two users of the connection at once):
-   one query finds the stored persons with these identity numbers and the holders of these card
-   numbers (a card held by another person is refused); the batch is COPYed into a TEMP table
-   (persons_sql); invalid cells are NULL there; plaintext numbers never reach the database, only
-   ciphertext and keyed hashes. While the file has shown no problem, the batch's new persons are
-   inserted at once, each employee with a personal account (its opening balance is the file's
-   balance, explained by one `credit` entry 期初余额), and the batch is appended to the staging table.
+   the batch is COPYed into a TEMP table (persons_sql; invalid cells are NULL there; plaintext
+   numbers never reach the database, only ciphertext and keyed hashes), one statement marks the
+   rows whose person is stored and names the rows whose card another person holds (refused).
+   While the file has shown no problem, the batch's new persons are inserted at once, each
+   employee with a personal account (its opening balance is the file's balance, explained by one
+   `credit` entry 期初余额), and the batch is appended to the staging table.
 3. Checks that need the whole file run as SQL on the staging table: the same identity number or
    card number on two lines.
 4. If any row had a problem: ImportRejected with every problem of every row; the transaction
@@ -72,22 +73,21 @@ def persons_import(*, path: Path, dry_run: bool = False, actor: User | None = No
         with transaction.atomic(), connection.cursor() as cursor, _database_thread() as database:
             sql.prepare(cursor)
             pending: Future[None] | None = None
-            for batch in itertools.batched(reader.rows(), BATCH_ROWS):
-                # This thread parses, hashes and encrypts batch k+1 while the database thread
-                # stages and inserts batch k: Python and PostgreSQL work side by side.
-                rows = [parser.parse(line, cells) for line, cells in batch]
-                ciphers = _Ciphers.of(rows, encryptor)
+            for rows in itertools.batched(reader.rows(), BATCH_ROWS):
+                # This thread parses, hashes, encrypts and writes out batch k+1 while the database
+                # thread stages and inserts batch k: Python and PostgreSQL work side by side.
+                parsed = [parser.parse(line, cells) for line, cells in rows]
+                batch = _prepare(parsed, encryptor, earlier_problems=bool(reader.errors))
                 if pending is not None:
                     pending.result()
-                parse_problems = bool(reader.errors) or any(row.problems for row in rows)
-                pending = database.submit(_stage, cursor, rows, ciphers, staged, actor_id, parse_problems)
+                pending = database.submit(_stage, cursor, batch, staged, actor_id)
             if pending is not None:
                 pending.result()
             sql.analyze(cursor, stored_rows=staged.stored_persons > 0)
             staged.problems.extend(reader.errors)
             staged.problems.extend(sql.duplicates(cursor, reported_cards=staged.card_reported))
             if staged.problems:
-                raise ImportRejected(staged.problems)
+                raise ImportRejected(sorted(staged.problems, key=lambda problem: problem.line))
             updated = sql.update_changed(cursor, actor_id=actor_id) if staged.stored_persons else 0
             if staged.stored_persons:
                 sql.queue_stored_employees_without_account(cursor)
@@ -125,10 +125,10 @@ def _database_thread() -> Iterator[ThreadPoolExecutor]:
 
 @dataclass
 class _Ciphers:
-    """The ciphertexts of one batch, made before the database says which persons are new: the
-    identity number of every valid row and every phone. A re-import thereby encrypts numbers it
-    will not write, in this thread, while the database thread works; what is stored is unchanged
-    (a stored person's ciphertext is never rewritten, a phone only when its hash changed)."""
+    """The ciphertexts of one batch: the identity number of every valid row and every phone. They
+    are made in the parsing thread, before anyone knows which persons are stored, so a re-import
+    encrypts numbers it will not write; what is stored is unchanged (a stored person's identity
+    ciphertext is never rewritten, a phone's only when its hash changed)."""
 
     id_numbers: dict[int, str]
     phones: dict[int, str]
@@ -146,61 +146,54 @@ class _Ciphers:
         )
 
 
-def _stage(
-    cursor: CursorWrapper,
-    rows: list[PersonRow],
-    ciphers: _Ciphers,
-    staged: _Staged,
-    actor_id: int | None,
-    parse_problems: bool,
-) -> None:
-    """Checks one batch against the stored persons, COPYs it into the staging table and, while
-    the file has no problem so far, inserts its new persons (with their accounts). A batch with a
-    problem, and every batch after it, is staged only for the checks that need the whole file."""
-    stored, card_holders = sql.stored_persons(
-        cursor,
-        id_hashes=[row.id_hash for row in rows if row.id_hash is not None],
-        cards=[row.card_number for row in rows if row.card_number is not None],
-    )
-    person_ids: dict[int, int] = {}
-    phone_ciphers: dict[int, str] = {}
-    for i, row in enumerate(rows):
-        problems = [RowError.of(row.line, code) for code in row.problems]
-        holder = card_holders.get(row.card_number or "")
-        if holder is not None and holder != row.id_hash:
-            problems.append(
-                RowError.of(row.line, AccountsError.DUPLICATE_CARD_NUMBER, "（已属于另一参保人）")
-            )
-            staged.card_reported.add(row.line)
-        if problems:
-            staged.problems.extend(problems)
-        if row.id_hash is None:
-            continue
-        person_id, stored_phone_hash = stored.get(row.id_hash, (None, None))
-        if person_id is not None:
-            staged.stored_persons += 1
-            person_ids[i] = person_id
-        if row.phone and row.phone_hash != stored_phone_hash:
-            phone_ciphers[i] = ciphers.phones.get(i, "")  # none: the file is rejected anyway
+@dataclass
+class _Batch:
+    """One batch as the database thread needs it, all of it made in the parsing thread."""
+
+    copy_text: str
+    problems: list[RowError]
+    rejected: bool  # a problem in this batch or before it: the file will be rejected
+
+
+def _prepare(rows: list[PersonRow], encryptor: BulkEncryptor, *, earlier_problems: bool) -> _Batch:
+    """Checks, hashes, encrypts and writes out one parsed batch as COPY text."""
+    ciphers = _Ciphers.of(rows, encryptor)
+    problems = [RowError.of(row.line, code) for row in rows for code in row.problems]
     # COPY text format written by hand, for speed: every value comes from a validated alphabet
     # (digits, hex, base64url, the fixed enum words, names of 汉字/letters/·/space), so none holds
-    # a tab, newline or backslash and nothing needs escaping; \N is NULL.
+    # a tab, newline or backslash and nothing needs escaping; \N is NULL. person_id is filled in
+    # by the database (resolve_batch); a phone is '' when there is none, not NULL.
     lines = []
     for i, row in enumerate(rows):
-        phone = phone_ciphers.get(i)
-        if phone is None and row.phone == "":
-            phone = ""  # no phone: stored as '', not NULL
-        id_cipher = ciphers.id_numbers.get(i) if i not in person_ids else None
+        phone = ciphers.phones.get(i, "" if row.phone == "" else None)
         lines.append(
-            f"{row.line}\t{_text(person_ids.get(i))}\t{_text(row.id_hash)}\t{_text(id_cipher)}\t"
+            f"{row.line}\t\\N\t{_text(row.id_hash)}\t{_text(ciphers.id_numbers.get(i))}\t"
             f"{_text(row.name)}\t{_text(row.card_number)}\t{_text(phone)}\t{_text(row.phone_hash)}\t"
             f"{_text(row.sex)}\t{_text(row.birth_date)}\t{_text(row.region_id)}\t{_text(row.insurance_type)}\t"
             f"{_text(row.status)}\t{_BOOLEAN[row.is_pensioner]}\t{_text(row.last_certified_on)}\t"
             f"{_text(row.balance_fen)}\n"
         )
+    return _Batch(
+        copy_text="".join(lines),
+        problems=problems,
+        rejected=earlier_problems or bool(problems) or _repeats_within(rows),
+    )
+
+
+def _stage(cursor: CursorWrapper, batch: _Batch, staged: _Staged, actor_id: int | None) -> None:
+    """COPYs one batch into the batch table, finds its stored persons and the cards held by
+    someone else (one statement), and, while the file has no problem so far, inserts its new
+    persons (with their accounts). A batch with a problem, and every batch after it, is staged
+    only for the checks that need the whole file."""
     with cursor.cursor.copy(f"COPY {sql.BATCH} ({', '.join(sql.STAGING_COLUMNS)}) FROM STDIN") as copy:
-        copy.write("".join(lines))
-    if staged.problems or parse_problems or _repeats_within(rows, person_ids):
+        copy.write(batch.copy_text)
+    stored, card_lines = sql.resolve_batch(cursor)
+    staged.stored_persons += stored
+    staged.problems.extend(batch.problems)
+    for line in card_lines:
+        staged.problems.append(RowError.of(line, AccountsError.DUPLICATE_CARD_NUMBER, "（已属于另一参保人）"))
+        staged.card_reported.add(line)
+    if batch.rejected or staged.problems:
         staged.writing = False  # the file will be rejected; the duplicate checks name the lines
     if staged.writing:
         staged.inserted += sql.insert_new(cursor, actor_id=actor_id)
@@ -208,13 +201,12 @@ def _stage(
     sql.keep_batch(cursor)
 
 
-def _repeats_within(rows: list[PersonRow], person_ids: dict[int, int]) -> bool:
-    """Whether two new persons of the batch share an identity or card number (inserting both
-    would break a unique constraint; the whole-file check reports them by line)."""
-    new = [row for i, row in enumerate(rows) if row.id_hash is not None and i not in person_ids]
-    hashes = {row.id_hash for row in new}
-    cards = {row.card_number for row in new}
-    return len(hashes) < len(new) or len(cards) < len(new)
+def _repeats_within(rows: list[PersonRow]) -> bool:
+    """Whether two rows of the batch share an identity or card number: the whole-file check will
+    reject the file and report them by line (inserting both would break a unique constraint)."""
+    keyed = [row for row in rows if row.id_hash is not None]
+    cards = [row.card_number for row in rows if row.card_number is not None]
+    return len({row.id_hash for row in keyed}) < len(keyed) or len(set(cards)) < len(cards)
 
 
 _BOOLEAN = {True: "t", False: "f", None: "\\N"}

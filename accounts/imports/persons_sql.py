@@ -3,7 +3,7 @@
 Every statement is set-based over the TEMP staging table, and no statement reads the table it is
 writing: an anti-join against a table that the same statement fills is planned for the table's
 size before the statement and degrades to quadratic time as it grows. The staging rows therefore
-carry the stored person's id (`person_id`, looked up per batch while staging), new persons are the
+carry the stored person's id (`person_id`, looked up per batch by resolve_batch), new persons are the
 rows without one, and the persons that get an account are collected in a second TEMP table before
 any account is written. Identifiers in the SQL are this module's constants or column names from
 model metadata; every value is a query parameter."""
@@ -93,12 +93,12 @@ def prepare(cursor: CursorWrapper) -> None:
         f"""
         CREATE TEMP TABLE {STAGING} (
             line              integer NOT NULL,
-            person_id         bigint,   -- accounts_person.id when the person is already stored
+            person_id         bigint,   -- accounts_person.id when the person is already stored (resolve_batch)
             id_hash           text,     -- HMAC-SHA256 of the normalised identity number
-            id_number         text,     -- Fernet ciphertext; NULL when the person is already stored
+            id_number         text,     -- Fernet ciphertext (written only for a new person)
             name              text,
             card_number       text,
-            phone             text,     -- Fernet ciphertext, '' for no phone; NULL when unchanged
+            phone             text,     -- Fernet ciphertext, '' for no phone (written only when its hash changed)
             phone_hash        text,
             sex               text,
             birth_date        date,
@@ -117,22 +117,36 @@ def prepare(cursor: CursorWrapper) -> None:
     )
 
 
-def stored_persons(
-    cursor: CursorWrapper, *, id_hashes: list[str], cards: list[str]
-) -> tuple[dict[str, tuple[int, str]], dict[str, str]]:
-    """For one batch: {id_hash: (id, phone_hash)} of the stored persons with these identity
-    numbers, and {card_number: id_hash} of whoever holds these cards (two index look-ups)."""
+def resolve_batch(cursor: CursorWrapper) -> tuple[int, list[int]]:
+    """Marks the batch table's rows whose person is stored (person_id) and returns how many there
+    are and the lines whose card number another person holds. One index probe per key, whatever
+    the planner believes about accounts_person: a first import fills a table without statistics,
+    where a join or `= ANY(array)` was planned as a sequential scan that grew with every batch."""
     cursor.execute(
-        "SELECT id, id_hash, phone_hash, card_number FROM accounts_person"
-        " WHERE id_hash = ANY(%s) OR card_number = ANY(%s)",
-        [id_hashes, cards],
+        f"""
+        WITH resolved AS (
+            SELECT b.line, p.id AS person_id,
+                   c.id_hash IS NOT NULL AND c.id_hash IS DISTINCT FROM b.id_hash AS card_taken
+              FROM {BATCH} AS b
+              LEFT JOIN LATERAL (
+                   SELECT id FROM accounts_person WHERE id_hash = b.id_hash LIMIT 1
+              ) AS p ON true
+              LEFT JOIN LATERAL (
+                   SELECT id_hash FROM accounts_person WHERE card_number = b.card_number LIMIT 1
+              ) AS c ON true
+        ),
+        marked AS (
+            UPDATE {BATCH} AS b SET person_id = r.person_id
+              FROM resolved AS r
+             WHERE b.line = r.line AND r.person_id IS NOT NULL
+            RETURNING b.line
+        )
+        SELECT (SELECT count(*) FROM marked),
+               coalesce((SELECT array_agg(line ORDER BY line) FROM resolved WHERE card_taken), '{{}}')
+        """  # noqa: S608 (identifiers are this module's constants)
     )
-    by_hash: dict[str, tuple[int, str]] = {}
-    card_holders: dict[str, str] = {}
-    for person_id, id_hash, phone_hash, card in cursor.fetchall():
-        by_hash[id_hash] = (person_id, phone_hash)
-        card_holders[card] = id_hash
-    return by_hash, card_holders
+    stored, card_lines = cursor.fetchone()
+    return int(stored), list(card_lines)
 
 
 def analyze(cursor: CursorWrapper, *, stored_rows: bool) -> None:
@@ -147,19 +161,25 @@ def analyze(cursor: CursorWrapper, *, stored_rows: bool) -> None:
 def duplicates(cursor: CursorWrapper, *, reported_cards: set[int]) -> list[RowError]:
     """The same identity number or card number as on an earlier line of the file, reported on the
     later line. `reported_cards` are lines whose card is already reported (held by another person)."""
+    # Grouped by hashing, not sorting: the groups of a million keys are counted in memory, and
+    # only the rare repeated keys are joined back for their lines.
     cursor.execute(
         f"""
-        SELECT line, 'id', first_line FROM (
-            SELECT line, first_value(line) OVER w AS first_line, row_number() OVER w AS nth
-              FROM {STAGING} WHERE id_hash IS NOT NULL
-            WINDOW w AS (PARTITION BY id_hash ORDER BY line)
-        ) AS t WHERE nth > 1
+        WITH repeated_ids AS (
+            SELECT id_hash, min(line) AS first_line FROM {STAGING}
+             WHERE id_hash IS NOT NULL GROUP BY id_hash HAVING count(*) > 1
+        ),
+        repeated_cards AS (
+            SELECT card_number, min(line) AS first_line FROM {STAGING}
+             WHERE card_number IS NOT NULL GROUP BY card_number HAVING count(*) > 1
+        )
+        SELECT s.line, 'id', r.first_line
+          FROM {STAGING} AS s JOIN repeated_ids AS r ON r.id_hash = s.id_hash
+         WHERE s.line > r.first_line
         UNION ALL
-        SELECT line, 'card', first_line FROM (
-            SELECT line, first_value(line) OVER w AS first_line, row_number() OVER w AS nth
-              FROM {STAGING} WHERE card_number IS NOT NULL
-            WINDOW w AS (PARTITION BY card_number ORDER BY line)
-        ) AS t WHERE nth > 1
+        SELECT s.line, 'card', r.first_line
+          FROM {STAGING} AS s JOIN repeated_cards AS r ON r.card_number = s.card_number
+         WHERE s.line > r.first_line
         """  # noqa: S608 (identifiers are this module's constants)
     )
     errors = []
