@@ -87,7 +87,7 @@ def persons_import(*, path: Path, dry_run: bool = False, actor: User | None = No
             staged.problems.extend(reader.errors)
             staged.problems.extend(sql.duplicates(cursor, reported_cards=staged.card_reported))
             if staged.problems:
-                raise ImportRejected(sorted(staged.problems, key=lambda problem: problem.line))
+                raise ImportRejected(staged.problems)
             updated = sql.update_changed(cursor, actor_id=actor_id) if staged.stored_persons else 0
             if staged.stored_persons:
                 sql.queue_stored_employees_without_account(cursor)

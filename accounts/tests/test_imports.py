@@ -876,3 +876,30 @@ def test_numbers_repeated_in_another_batch_are_reported_and_nothing_is_stored(
     reported = [line.split(" ", 3)[:3] for line in stderr_lines(err)]
     assert reported == [["line", "5:", "duplicate_id_number"], ["line", "6:", "duplicate_card_number"]]
     assert Person.objects.count() == 0
+
+
+def test_problems_of_several_batches_are_listed_in_line_order(tmp_path, region, batches_of_two):
+    # given: a stored person holds card A00000009, which line 3 gives; line 4 repeats line 2's
+    # card (found by the whole-file check at the end); line 6 has a bad checksum (found first, by
+    # the parsing thread)
+    PersonFactory(card_number="A00000009", region=region)
+    correct = with_check_digit("11010119900307123")
+    bad = correct[:-1] + ("1" if correct[-1] == "0" else "0")
+    lines = [
+        person_line(card="A00000001"),
+        person_line(card="A00000009"),
+        person_line(card="A00000001"),
+        person_line(card="A00000005"),
+        person_line(bad, card="A00000006"),
+    ]
+
+    # when
+    status, _, err = run("import_persons", write_csv(tmp_path, lines))
+
+    # then
+    assert status == 1
+    assert [line.split(":")[0] for line in stderr_lines(err)] == ["line 3", "line 4", "line 6"]
+    assert "（已属于另一参保人）" in stderr_lines(err)[0]
+    assert "（与第 2 行相同）" in stderr_lines(err)[1]
+    assert "id_number_checksum" in stderr_lines(err)[2]
+    assert Person.objects.count() == 1
