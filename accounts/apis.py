@@ -1,7 +1,6 @@
 """Resident API of API.md section 2: registration, tokens, the caller's own record."""
 
 import datetime as dt
-import re
 from typing import Any
 
 from django.contrib.auth import authenticate
@@ -21,6 +20,7 @@ from accounts.selectors import account_entry_list, account_get_for_person, payme
 from accounts.services import resident_register
 from portal.api import Pagination
 from portal.core.errors import INVALID, THROTTLED, UNAUTHENTICATED, ApplicationError
+from portal.core.time import MONTH_PATTERN, month_parse
 from portal.schema import error_responses
 
 
@@ -148,17 +148,14 @@ class MeApi(APIView):
         return Response(self.OutputSerializer(user.person).data)
 
 
-MONTH_SHAPE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-
-
-def month_parse(value: str | None) -> dt.date | None:
+def month_param(value: str | None) -> dt.date | None:
     """`?month=YYYY-MM` -> the month's first day; absent -> None; anything else -> 400 month_format."""
     if not value:
         return None
-    match = MONTH_SHAPE.match(value.strip())
-    if match is None:
+    month = month_parse(value)
+    if month is None:
         raise ApplicationError.of(INVALID, AccountsError.MONTH_FORMAT, field="month")
-    return dt.date(int(match.group(1)), int(match.group(2)), 1)
+    return month
 
 
 class AccountEntrySerializer(serializers.Serializer):
@@ -212,7 +209,9 @@ class AccountApi(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("month", str, description="YYYY-MM: only this month's entries"),
+            OpenApiParameter(
+                "month", str, pattern=MONTH_PATTERN, description="YYYY-MM: only this month's entries"
+            ),
             OpenApiParameter("page", int),
         ],
         responses={200: OutputSerializer, **error_responses(400, 401, 404)},
@@ -222,7 +221,7 @@ class AccountApi(APIView):
         user: User = request.user  # type: ignore[assignment]
         if user.person is None:
             raise ApplicationError(404)
-        month = month_parse(request.query_params.get("month"))
+        month = month_param(request.query_params.get("month"))
         account = account_get_for_person(person=user.person)
         paginator = Pagination()
         entries = account_entry_list(person=user.person, month=month)

@@ -31,7 +31,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from qrcode.image.svg import SvgPathImage
 
-from accounts.apis import MONTH_SHAPE
 from accounts.errors import AccountsError
 from accounts.forms import AuthenticatorForm, RegisterForm, ResidentLoginForm
 from accounts.ledger import REVERSAL_PREFIX
@@ -40,6 +39,7 @@ from accounts.selectors import account_entry_list, account_get_for_person, payme
 from accounts.services import resident_confirm_totp, resident_register, resident_totp_device
 from portal.core.errors import THROTTLED, ApplicationError
 from portal.core.money import fen_to_yuan_text
+from portal.core.time import month_parse
 
 # The user id of a registration whose authenticator is not yet confirmed (not signed in).
 REGISTRATION_SESSION_KEY = "registration_user_id"
@@ -263,10 +263,8 @@ def _month_param(request: HttpRequest) -> tuple[dt.date | None, bool]:
     raw = (request.GET.get("month") or "").strip()
     if not raw:
         return None, False
-    match = MONTH_SHAPE.match(raw)
-    if match is None:
-        return None, True
-    return dt.date(int(match.group(1)), int(match.group(2)), 1), False
+    month = month_parse(raw)
+    return month, month is None
 
 
 @never_cache

@@ -157,9 +157,10 @@ def test_credit_accounts_command_takes_a_month_and_is_idempotent(capsys):
     assert account.balance_fen == 12_300
 
 
-def test_credit_accounts_command_refuses_a_bad_month(capsys):
+@pytest.mark.parametrize("month", ["2026-13", "0000-01"])
+def test_credit_accounts_command_refuses_a_bad_month(capsys, month):
     with pytest.raises(SystemExit) as exit_:
-        call_command("credit_accounts", "--month", "2026-13")
+        call_command("credit_accounts", "--month", month)
     assert exit_.value.code == 1
     assert capsys.readouterr().err.startswith("month_format ")
 

@@ -1,8 +1,14 @@
 """Dates are judged in the bureau's time zone (Asia/Shanghai), never the server's."""
 
 import datetime as dt
+import re
 
 from django.utils import timezone
+
+# A calendar month as the pages (<input type=month>), the API (`?month=`) and the commands take it.
+# Years 1000-9999 only: a year such as 0000 is no date at all (Python's dates start at year 1).
+MONTH_PATTERN = r"^([1-9][0-9]{3})-(0[1-9]|1[0-2])$"
+_MONTH = re.compile(MONTH_PATTERN)
 
 
 def now() -> dt.datetime:
@@ -24,3 +30,10 @@ def add_months(day: dt.date, months: int) -> dt.date:
         except ValueError:
             continue
     raise ValueError(day)
+
+
+def month_parse(text: str) -> dt.date | None:
+    """'YYYY-MM' -> the first day of that month; None for anything else (callers answer
+    `month_format`)."""
+    match = _MONTH.match(text.strip())
+    return None if match is None else dt.date(int(match[1]), int(match[2]), 1)

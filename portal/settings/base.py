@@ -187,6 +187,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # request and response bodies described apart: a request string that may not be blank says
+    # minLength 1, and read-only fields are not offered as input
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 # django-otp

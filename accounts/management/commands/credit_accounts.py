@@ -1,14 +1,10 @@
-import datetime as dt
-import re
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
 from accounts.errors import AccountsError
 from accounts.ledger import accounts_credit
-from portal.core.time import today
-
-MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+from portal.core.time import month_parse, today
 
 
 class Command(BaseCommand):
@@ -24,9 +20,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         month = today().replace(day=1)
         if options["month"]:
-            match = MONTH.match(options["month"].strip())
-            if match is None:
+            given = month_parse(options["month"])
+            if given is None:
                 self.stderr.write(f"{AccountsError.MONTH_FORMAT.value} {AccountsError.MONTH_FORMAT.message}")
                 raise SystemExit(1)
-            month = dt.date(int(match.group(1)), int(match.group(2)), 1)
+            month = given
         self.stdout.write(accounts_credit(month=month).summary())
