@@ -210,9 +210,13 @@ class AccountApi(APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter(
-                "month", str, pattern=MONTH_PATTERN, description="YYYY-MM: only this month's entries"
+                "month",
+                str,
+                pattern=MONTH_PATTERN,
+                allow_blank=True,
+                description="YYYY-MM: only this month's entries (empty: every month)",
             ),
-            OpenApiParameter("page", int),
+            OpenApiParameter("page", int, description="from 1; a page past the last is 404"),
         ],
         responses={200: OutputSerializer, **error_responses(400, 401, 404)},
         operation_id="account",

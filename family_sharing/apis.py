@@ -133,9 +133,9 @@ class BindingListCreateApi(APIView):
         tags=TAG_RESIDENT,
         parameters=[
             OpenApiParameter("role", str, enum=["sharer", "beneficiary"], description="only one side"),
-            OpenApiParameter("page", int),
+            OpenApiParameter("page", int, description="from 1; a page past the last is 404"),
         ],
-        responses={200: BindingPageSerializer, **error_responses(400, 401, 403)},
+        responses={200: BindingPageSerializer, **error_responses(400, 401, 403, 404)},
         operation_id="bindings_list",
         description="The caller's bindings as sharer and as beneficiary (and those of a ward under 16), "
         "newest first, 100 a page.",

@@ -66,6 +66,22 @@ def test_every_operation_with_a_body_documents_malformed_json_and_another_conten
             assert str(status) in op["responses"], f"{method.upper()} {path} answered {status}, undocumented"
 
 
+def test_every_paged_list_documents_a_page_that_does_not_exist(api, schema):
+    from accounts.tests.factories import ResidentFactory
+
+    api.force_authenticate(ResidentFactory())
+    paged = [
+        (path, op)
+        for path, method, op in _operations(schema)
+        if method == "get" and any(p["name"] == "page" for p in op.get("parameters", []))
+    ]
+    assert {path for path, _ in paged} == {"/api/v1/account/", "/api/v1/bindings/"}
+    for path, op in paged:
+        for page in ("0", "99999", "x"):
+            status = api.get(path, {"page": page}).status_code
+            assert status == 404 and "404" in op["responses"], f"{path}?page={page} answered {status}"
+
+
 def _request_schema(schema: dict[str, Any], path: str, method: str) -> dict[str, Any]:
     body = schema["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"]
     name = body["$ref"].rsplit("/", 1)[1]
