@@ -56,14 +56,15 @@ def user_get_by_login(*, login: str) -> User | None:
     return User.objects.filter(staff, username=login.strip()).first()
 
 
-def month_bounds(month: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    """The first instant of `month` and of the next one, in Asia/Shanghai."""
+def created_in_month(month: dt.date) -> Q:
+    """`created_at` within `month` in Asia/Shanghai. December 9999 is the last month a date can
+    name, so it has no following month to end at."""
     zone = timezone.get_default_timezone()
-    following = add_months(month.replace(day=1), 1)
-    return (
-        dt.datetime(month.year, month.month, 1, tzinfo=zone),
-        dt.datetime(following.year, following.month, 1, tzinfo=zone),
-    )
+    within = Q(created_at__gte=dt.datetime(month.year, month.month, 1, tzinfo=zone))
+    if (month.year, month.month) < (dt.MAXYEAR, 12):
+        following = add_months(month.replace(day=1), 1)
+        within &= Q(created_at__lt=dt.datetime(following.year, following.month, 1, tzinfo=zone))
+    return within
 
 
 def account_entry_list(*, person: Person, month: dt.date | None = None) -> QuerySet[AccountEntry]:
@@ -74,8 +75,7 @@ def account_entry_list(*, person: Person, month: dt.date | None = None) -> Query
         .order_by("-created_at", "-id")
     )
     if month is not None:
-        start, end = month_bounds(month)
-        qs = qs.filter(created_at__gte=start, created_at__lt=end)
+        qs = qs.filter(created_in_month(month))
     return qs
 
 
@@ -92,6 +92,5 @@ def payments_received_list(*, person: Person, month: dt.date | None = None) -> Q
         .order_by("-created_at", "-id")
     )
     if month is not None:
-        start, end = month_bounds(month)
-        qs = qs.filter(created_at__gte=start, created_at__lt=end)
+        qs = qs.filter(created_in_month(month))
     return qs

@@ -187,6 +187,9 @@ def test_the_account_page_filters_by_month(client, paid):
     for month in ("2026-1", "0000-01"):  # year 0 is no date: once a server error
         bad = client.get("/account/", {"month": month})
         assert bad.status_code == 200 and 'data-code="month_format"' in bad.content.decode()
+    last = client.get("/account/", {"month": "9999-12"})  # no following month: once a server error
+    assert last.status_code == 200 and "+1,000.00" not in last.content.decode()
+    assert signed_in(Client(), paid).get("/account/export.csv", {"month": "9999-12"}).status_code == 200
 
 
 def test_the_resident_exports_their_own_entries_as_csv(client, paid, family):
