@@ -7,7 +7,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
-from simple_history.admin import SimpleHistoryAdmin
+from simple_history.models import ModelChange
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from accounts.identity import id_number_problem, normalize_card_number, normalize_id_number
 from accounts.models import (
@@ -24,7 +25,7 @@ from accounts.models import (
 )
 from accounts.selectors import person_list_for_staff
 from accounts.services import person_view_record
-from portal.admin_helpers import ReadOnlyAdmin
+from portal.admin_helpers import ReadOnlyAdmin, ScopedHistoryAdmin
 from portal.core import crypto
 from portal.core.masking import mask_card, mask_name
 
@@ -36,7 +37,7 @@ class ProvinceAdmin(admin.ModelAdmin):
 
 
 @admin.register(PoolingRegion)
-class PoolingRegionAdmin(SimpleHistoryAdmin):
+class PoolingRegionAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "province", "level", "cross_province_from"]
     list_filter = ["level", "province"]
     search_fields = ["code", "name"]
@@ -62,8 +63,21 @@ class RelationCodeAdmin(ReadOnlyAdmin):
     list_filter = ["kin", "near_relative", "core_family"]
 
 
+class MaskedPersonHistory(HistoricalRecordContextHelper):
+    """A person's history shows names and card numbers masked, as every other admin page does, and
+    no lookup hash (a changed phone number shows as changed)."""
+
+    MASKS: dict[str, Any] = {"name": mask_name, "card_number": mask_card, "phone_hash": lambda _: "******"}
+
+    def prepare_delta_change_value(self, change: ModelChange, value: Any) -> Any:
+        mask = self.MASKS.get(change.field)
+        if mask is not None and value:
+            return mask(value)
+        return super().prepare_delta_change_value(change, value)
+
+
 @admin.register(Person)
-class PersonAdmin(SimpleHistoryAdmin):
+class PersonAdmin(ScopedHistoryAdmin):
     list_display = ["masked_name", "id_number_masked", "masked_card", "region", "insurance_type", "status"]
     list_filter = ["insurance_type", "status", "is_pensioner"]
     search_fields = ["name"]
@@ -122,12 +136,22 @@ class PersonAdmin(SimpleHistoryAdmin):
             person_view_record(staff=request.user, person=person, surface="admin")  # type: ignore[arg-type]
         return super().change_view(request, object_id, form_url, extra_context)
 
+    def history_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> HttpResponse:
+        """A person's change history is a view of the person: recorded as the detail page is."""
+        person = self.get_object(request, object_id)
+        if person is not None:
+            person_view_record(staff=request.user, person=person, surface="admin")  # type: ignore[arg-type]
+        return super().history_view(request, object_id, extra_context)
+
+    def get_historical_record_context_helper(self, request: HttpRequest, historical_record: Any) -> Any:
+        return MaskedPersonHistory(self.model, historical_record)
+
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
 @admin.register(PersonalAccount)
-class PersonalAccountAdmin(SimpleHistoryAdmin):
+class PersonalAccountAdmin(ScopedHistoryAdmin):
     """The balance is the ledger's: read-only. The monthly credit amount (划入) mirrors the core
     system and is the one field staff may set (decision record 0013)."""
 
@@ -205,7 +229,7 @@ class PersonViewLogAdmin(ReadOnlyAdmin):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin, SimpleHistoryAdmin):
+class UserAdmin(DjangoUserAdmin, ScopedHistoryAdmin):
     list_display = ["username", "role", "region", "institution", "is_active", "last_login"]
     list_filter = ["role", "is_active", "is_staff"]
     search_fields = ["username"]

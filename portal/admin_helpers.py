@@ -10,6 +10,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.models import User
 
@@ -24,6 +25,18 @@ def staff_region_id(request: HttpRequest) -> int | None:
     """None for a superuser (every region); else the staff member's region (-1 matches nothing)."""
     user: User = request.user  # type: ignore[assignment]
     return None if user.is_superuser else (user.region_id or -1)
+
+
+class ScopedHistoryAdmin(SimpleHistoryAdmin):
+    """django-simple-history's history page, for the objects this admin's own queryset shows the
+    viewer only (bureau staff: their region). The library looks the object up in its history when
+    the queryset does not hold it, which would show another region's records; here that is 404, as
+    an unknown or malformed id is."""
+
+    def history_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> HttpResponse:
+        if self.get_object(request, object_id) is None:
+            raise Http404
+        return super().history_view(request, object_id, extra_context)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -77,7 +77,47 @@ def test_bureau_staff_see_only_their_own_region(client):
     # then the list does not show them and their page is not found
     assert outsider.id_number_masked not in client.get("/admin/accounts/person/").content.decode()
     assert client.get(f"/admin/accounts/person/{outsider.pk}/change/").status_code == 302
+    # nor their change history, which django-simple-history would find in its own table
+    assert client.get(f"/admin/accounts/person/{outsider.pk}/history/").status_code == 404
     assert not PersonViewLog.objects.exists()
+
+
+def test_a_history_page_of_an_id_that_is_no_number_is_not_found(client):
+    admin_login(client, StaffFactory())
+    for model in ("person", "personalaccount"):
+        assert client.get(f"/admin/accounts/{model}/x/history/").status_code == 404  # was a server error
+
+
+def test_a_persons_history_is_recorded_as_a_view_and_shows_names_and_cards_masked(client):
+    # given a person whose name and card were corrected
+    staff = StaffFactory()
+    person = PersonFactory(region=staff.region, name="王小明", card_number="B10000007")
+    person.name, person.card_number = "王晓明", "B20000008"
+    person.save()
+    admin_login(client, staff)
+    # when staff open the change history
+    response = client.get(f"/admin/accounts/person/{person.pk}/history/")
+    # then both versions show masked, never in full, and the view is recorded like the detail page
+    html = response.content.decode()
+    assert response.status_code == 200
+    for full in ("王小明", "王晓明", "B10000007", "B20000008"):
+        assert full not in html
+    assert "B1*****07" in html and "B2*****08" in html and "王**" in html
+    log = PersonViewLog.objects.get()
+    assert (log.staff, log.person, log.surface) == (staff, person, "admin")
+
+
+def test_the_region_list_keeps_its_history_page(client):
+    staff = StaffFactory()
+    admin_login(client, staff)
+    assert client.get(f"/admin/accounts/poolingregion/{staff.region_id}/history/").status_code == 200
+
+
+def test_a_list_filter_holding_a_nul_character_is_refused(client):
+    admin_login(client, StaffFactory())
+    for params in ({"status__exact": "\x00"}, {"q": "a\x00b"}):
+        assert client.get("/admin/accounts/person/", params).status_code == 400  # was a server error
+    assert client.get("/admin/accounts/person/", {"status__exact": "normal"}).status_code == 200
 
 
 def test_staff_can_find_a_person_by_full_identity_number(client):
