@@ -1,5 +1,5 @@
 # The two set-up commands (README): `make run` serves the portal, `make test` runs every test.
-.PHONY: run test lint typecheck bootstrap browser messages bench demo-code
+.PHONY: run test lint typecheck bootstrap browser messages bench demo-code sweep
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -35,3 +35,7 @@ BENCH ?= import_persons import_kinship eligibility verify_bindings import_contri
 
 demo-code: bootstrap
 	.venv/bin/python manage.py demo_code
+
+# Every URL as each demo role with odd query parameters (ARGS=--post: an odd form); lists server errors.
+sweep: bootstrap
+	.venv/bin/python scripts/stack.py exec .venv/bin/python scripts/sweep_pages.py $(ARGS)

@@ -7,6 +7,9 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from simple_history.models import ModelChange
 from simple_history.template_utils import HistoricalRecordContextHelper
 
@@ -239,6 +242,25 @@ class UserAdmin(DjangoUserAdmin, ScopedHistoryAdmin):
         ("角色与范围", {"fields": ("role", "region", "institution", "person")}),
     )
 
+
+class StaffTOTPDeviceAdmin(TOTPDeviceAdmin):
+    """django-otp's admin of authenticators (staff enrol through it, docs/runbook.md). Its key and
+    QR code pages look the device up before anything else and failed with a server error for an
+    unknown id; here that is 404."""
+
+    def config_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        get_object_or_404(TOTPDevice, pk=pk)
+        return super().config_view(request, pk)
+
+    def qrcode_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        get_object_or_404(TOTPDevice, pk=pk)
+        return super().qrcode_view(request, pk)
+
+
+# django-otp registers its own on import; whichever app's admin loads first, this one stays.
+if admin.site.is_registered(TOTPDevice):
+    admin.site.unregister(TOTPDevice)
+admin.site.register(TOTPDevice, StaffTOTPDeviceAdmin)
 
 # Family-service delegations register their own admin classes (accounts/delegations/admin.py).
 import accounts.delegations.admin  # noqa: E402, F401
