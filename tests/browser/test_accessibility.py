@@ -4,18 +4,16 @@ Chinese and in English. The hand-written checks of test_resident_pages (contrast
 background, 48-pixel targets, no sideways scrolling on a phone) stay: axe does not measure targets
 at 48 pixels, the size chosen for elderly users."""
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page
 
-from accounts.tests.factories import InstitutionFactory, ResidentFactory, StaffFactory
-from family_sharing.settlement.services import settlement_create
+from accounts.tests.factories import ResidentFactory
 from tests.browser.test_counter_bind import desk, sign_in_by_keyboard  # noqa: F401
 from tests.browser.test_family_binding import sign_in
-from tests.browser.test_settlement import family  # noqa: F401
+from tests.browser.test_settlement import family, hospital_settles_for_father  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -38,20 +36,9 @@ def violations(axe: Axe, page: Page, url: str) -> list[str]:
 
 
 @pytest.fixture
-def paid_family(family: Any) -> Iterator[Any]:  # noqa: F811
+def paid_family(family: Any) -> Any:  # noqa: F811
     """The son of the settlement tests, one family payment from his account on record."""
-    son, father, binding = family
-    staff = StaffFactory(role="hospital", institution=InstitutionFactory(name="北京协和医院"), is_staff=False)
-    settlement_create(
-        actor=staff,
-        sharer_card_number=son.card_number,
-        beneficiary_card_number=father.card_number,
-        category="medical_self_pay",
-        amount_fen=8_650,
-        description="",
-        idempotency_key="axe-1",
-    )
-    yield son, staff
+    return family[0], hospital_settles_for_father(family)
 
 
 @pytest.mark.parametrize(("large_text", "english"), [(False, False), (True, False), (False, True)])

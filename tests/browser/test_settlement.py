@@ -4,6 +4,8 @@ print the receipt, reverse — and the son reads the payment on /account/ with t
 
 Screenshots at a desktop width land in $SCREENSHOT_DIR (default /tmp)."""
 
+from typing import Any
+
 import pytest
 from django.db import transaction
 from playwright.sync_api import Page, expect
@@ -117,7 +119,9 @@ def test_counter_settles_prints_and_reverses_with_the_keyboard_only(desk: Page, 
     page.screenshot(path=SHOTS / "counter-receipt-print.png", full_page=True)
 
 
-def test_the_son_sees_the_family_payment_and_filters_by_month(page: Page, family):
+def hospital_settles_for_father(family: Any, *, description: str = "") -> Any:
+    """A hospital's counter staff member, who has just paid 86.50 of the father's cost from the
+    son's account."""
     son, father, _ = family
     staff = StaffFactory(role="hospital", institution=InstitutionFactory(name="北京协和医院"), is_staff=False)
     settlement_create(
@@ -126,9 +130,15 @@ def test_the_son_sees_the_family_payment_and_filters_by_month(page: Page, family
         beneficiary_card_number=father.card_number,
         category="medical_self_pay",
         amount_fen=8_650,
-        description="住院：肺炎",
+        description=description,
         idempotency_key="browser-1",
     )
+    return staff
+
+
+def test_the_son_sees_the_family_payment_and_filters_by_month(page: Page, family):
+    son, father, _ = family
+    hospital_settles_for_father(family, description="住院：肺炎")
     AccountEntry.objects.filter(kind="credit").update(created_at="2026-01-15T10:00:00+08:00")
     user = ResidentFactory(person=son)
 
