@@ -139,12 +139,9 @@ class PersonAdmin(ScopedHistoryAdmin):
             person_view_record(staff=request.user, person=person, surface="admin")  # type: ignore[arg-type]
         return super().change_view(request, object_id, form_url, extra_context)
 
-    def history_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> HttpResponse:
+    def history_opened(self, request: HttpRequest, obj: Any) -> None:
         """A person's change history is a view of the person: recorded as the detail page is."""
-        person = self.get_object(request, object_id)
-        if person is not None:
-            person_view_record(staff=request.user, person=person, surface="admin")  # type: ignore[arg-type]
-        return super().history_view(request, object_id, extra_context)
+        person_view_record(staff=request.user, person=obj, surface="admin")  # type: ignore[arg-type]
 
     def get_historical_record_context_helper(self, request: HttpRequest, historical_record: Any) -> Any:
         return MaskedPersonHistory(self.model, historical_record)

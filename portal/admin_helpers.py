@@ -34,9 +34,14 @@ class ScopedHistoryAdmin(SimpleHistoryAdmin):
     an unknown or malformed id is."""
 
     def history_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> HttpResponse:
-        if self.get_object(request, object_id) is None:
+        obj = self.get_object(request, object_id)
+        if obj is None:
             raise Http404
+        self.history_opened(request, obj)
         return super().history_view(request, object_id, extra_context)
+
+    def history_opened(self, request: HttpRequest, obj: Model) -> None:
+        """Called before the history page of `obj` is shown (to record the view, say)."""
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

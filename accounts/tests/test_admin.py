@@ -159,4 +159,6 @@ def test_a_change_to_a_person_is_kept_with_who_and_when(client):
 def test_the_key_page_of_an_unknown_authenticator_is_not_found(client):
     admin_login(client, StaffFactory())
     for page in ("config", "qrcode"):
-        assert client.get(f"/admin/otp_totp/totpdevice/999999/{page}/").status_code == 404  # was a server error
+        assert (
+            client.get(f"/admin/otp_totp/totpdevice/999999/{page}/").status_code == 404
+        )  # was a server error
