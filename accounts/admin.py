@@ -28,7 +28,7 @@ from accounts.models import (
 )
 from accounts.selectors import person_list_for_staff
 from accounts.services import person_view_record
-from portal.admin_helpers import ReadOnlyAdmin, ScopedHistoryAdmin
+from portal.admin_helpers import LabelledAutocomplete, ReadOnlyAdmin, ScopedHistoryAdmin
 from portal.core import crypto
 from portal.core.masking import mask_card, mask_name
 
@@ -47,7 +47,7 @@ class PoolingRegionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Institution)
-class InstitutionAdmin(admin.ModelAdmin):
+class InstitutionAdmin(LabelledAutocomplete, admin.ModelAdmin):
     list_display = ["code", "name", "kind", "region"]
     list_filter = ["kind"]
     search_fields = ["code", "name"]
@@ -80,7 +80,7 @@ class MaskedPersonHistory(HistoricalRecordContextHelper):
 
 
 @admin.register(Person)
-class PersonAdmin(ScopedHistoryAdmin):
+class PersonAdmin(LabelledAutocomplete, ScopedHistoryAdmin):
     list_display = ["masked_name", "id_number_masked", "masked_card", "region", "insurance_type", "status"]
     list_filter = ["insurance_type", "status", "is_pensioner"]
     search_fields = ["name"]

@@ -27,6 +27,14 @@ def staff_region_id(request: HttpRequest) -> int | None:
     return None if user.is_superuser else (user.region_id or -1)
 
 
+class LabelledAutocomplete:
+    """For an admin with `autocomplete_fields`: names each autocomplete box by its field's label, which
+    Django's select2 box lacks when empty (static/js/admin-autocomplete-label.js)."""
+
+    class Media:
+        js = ("js/admin-autocomplete-label.js",)
+
+
 class ScopedHistoryAdmin(SimpleHistoryAdmin):
     """django-simple-history's history page, for the objects this admin's own queryset shows the
     viewer only (bureau staff: their region). The library looks the object up in its history when

@@ -45,3 +45,23 @@ def page(browser: Browser, live_server: Any, transactional_db: None) -> Iterator
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def relation_codes(transactional_db: None) -> None:
+    """The GB/T 4761 relation codes (portal/reference), which every binding refers to."""
+    from django.conf import settings
+    from django.db import transaction
+
+    from accounts.imports.reference import relation_codes_load
+
+    with transaction.atomic():  # the loader locks the rows it updates
+        relation_codes_load(path=settings.BASE_DIR / "portal" / "reference" / "family_relationship_codes.csv")
+
+
+@pytest.fixture
+def reference(relation_codes: None) -> None:
+    """The relation codes and a near_relatives policy for the (default) Beijing region."""
+    from family_sharing.tests.factories import PolicyFactory
+
+    PolicyFactory(scope="near_relatives")

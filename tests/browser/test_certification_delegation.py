@@ -11,7 +11,6 @@ import time
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import transaction
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -23,14 +22,6 @@ from portal.core.time import add_months
 from tests.browser.test_family_binding import PNG, looks_right, phones, sign_in  # noqa: F401
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def relation_codes(transactional_db: None) -> None:
-    from accounts.imports.reference import relation_codes_load
-
-    with transaction.atomic():
-        relation_codes_load(path=settings.BASE_DIR / "portal" / "reference" / "family_relationship_codes.csv")
 
 
 def test_a_son_starts_his_fathers_certification_and_the_father_is_certified_after_the_callback(

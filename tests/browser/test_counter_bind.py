@@ -11,13 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
-from django.db import transaction
 from playwright.sync_api import Browser, Page, expect
 
 from accounts.tests.factories import InstitutionFactory, StaffFactory
 from family_sharing.models import Binding, BindingStatus
-from family_sharing.tests.factories import PolicyFactory, parent_edge, person, sharer
+from family_sharing.tests.factories import parent_edge, person, sharer
 from family_sharing.verification import bindings_verify
 from tests.browser.test_resident_pages import CONTRAST_JS, SMALL_TARGETS_JS
 
@@ -25,16 +23,6 @@ pytestmark = pytest.mark.browser
 
 DESK = {"width": 1280, "height": 800}
 SHOTS = Path(os.environ.get("SCREENSHOT_DIR", "/tmp"))  # noqa: S108
-
-
-@pytest.fixture
-def reference(transactional_db: None) -> None:
-    """The GB/T 4761 relation codes and a near_relatives policy for the (default) Beijing region."""
-    from accounts.imports.reference import relation_codes_load
-
-    with transaction.atomic():  # the loader locks the rows it updates
-        relation_codes_load(path=settings.BASE_DIR / "portal" / "reference" / "family_relationship_codes.csv")
-    PolicyFactory(scope="near_relatives")
 
 
 @pytest.fixture

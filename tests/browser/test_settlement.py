@@ -7,7 +7,6 @@ Screenshots at a desktop width land in $SCREENSHOT_DIR (default /tmp)."""
 from typing import Any
 
 import pytest
-from django.db import transaction
 from playwright.sync_api import Page, expect
 
 from accounts.models import AccountEntry, PersonalAccount
@@ -29,13 +28,7 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def family(transactional_db: None):
-    from django.conf import settings
-
-    from accounts.imports.reference import relation_codes_load
-
-    with transaction.atomic():
-        relation_codes_load(path=settings.BASE_DIR / "portal" / "reference" / "family_relationship_codes.csv")
+def family(relation_codes: None):
     son = PersonFactory(name="赵志刚")
     AccountFactory(person=son, balance_fen=100_000)
     father = PersonFactory(name="赵文华", insurance_type="resident")
