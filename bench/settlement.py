@@ -272,8 +272,83 @@ def _http_client(port: int, token: str, accounts: int, start: float, seconds: fl
     out.put(done if not errors else -errors)
 
 
-def run_processes(target: Callable[..., None], clients: int, seconds: float, *args: Any) -> float:
-    """Starts `clients` processes together; settlements per second over the window."""
+# --- where the CPU goes (Linux /proc) --------------------------------------------------------------
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_cpu(pid: int) -> float:
+    """User + system CPU seconds of one process and of its children that have exited (0 if it has
+    gone): a PostgreSQL backend that ends within the window (pgbench's) is counted in the
+    postmaster, which waits for it."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return sum(int(x) for x in fields[11:15]) / TICK
+
+
+def _pids(match: Callable[[int, str, int], bool]) -> list[int]:
+    """Processes for which match(pid, command name, parent pid) holds."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                comm, _, rest = (entry / "stat").read_text().partition(" (")[2].rpartition(")")
+            except OSError:
+                continue
+            if match(int(entry.name), comm, int(rest.split()[1])):
+                found.append(int(entry.name))
+    return found
+
+
+def _machine_busy() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot, from /proc/stat."""
+    ticks = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle + iowait
+    return (sum(ticks[:8]) - idle) / TICK, sum(ticks[:8]) / TICK
+
+
+class CpuMeter:
+    """CPU seconds spent in a window by the load's clients (this script's children), the gunicorn
+    processes (the server and its workers) and every PostgreSQL process, and how busy the machine
+    was: what an HTTP settlement costs each side, and whether the two cores were the limit."""
+
+    def __init__(self, server_pid: int | None = None) -> None:
+        self.server_pid = server_pid
+
+    def _parts(self, clients: list[int]) -> dict[str, float]:
+        server = (
+            [self.server_pid, *_pids(lambda _p, _c, ppid: ppid == self.server_pid)] if self.server_pid else []
+        )
+        postgres = _pids(lambda _p, comm, _pp: comm in ("postgres", "postmaster"))
+        busy, total = _machine_busy()
+        return {
+            "clients": sum(_proc_cpu(p) for p in clients),
+            "gunicorn": sum(_proc_cpu(p) for p in server),
+            "postgres": sum(_proc_cpu(p) for p in postgres),
+            "machine_busy": busy,
+            "machine_total": total,
+        }
+
+    def start(self, clients: list[int]) -> None:
+        self.before = self._parts(clients)
+
+    def stop(self, clients: list[int]) -> None:
+        self.after = self._parts(clients)
+
+    def per_settlement_us(self, settlements: float) -> dict[str, float]:
+        delta = {k: self.after[k] - self.before[k] for k in self.after}
+        result = {k: round(delta[k] / settlements * 1e6) for k in ("clients", "gunicorn", "postgres")}
+        result["machine_busy_share"] = round(delta["machine_busy"] / delta["machine_total"], 3)
+        return result
+
+
+def run_processes(
+    target: Callable[..., None], clients: int, seconds: float, *args: Any, meter: CpuMeter | None = None
+) -> float:
+    """Starts `clients` processes together; settlements per second over the window. A meter reads
+    the CPU counters at the window's start and end."""
     ctx = mp.get_context("fork")
     out = ctx.Queue()
     start = time.time() + 1.0
@@ -281,6 +356,12 @@ def run_processes(target: Callable[..., None], clients: int, seconds: float, *ar
     procs = [ctx.Process(target=target, args=(*args, start, seconds, out)) for _ in range(clients)]
     for p in procs:
         p.start()
+    if meter is not None:
+        pids = [p.pid for p in procs if p.pid is not None]
+        time.sleep(max(0.0, start - time.time()))
+        meter.start(pids)
+        time.sleep(max(0.0, start + seconds - time.time()))
+        meter.stop(pids)
     results = [out.get(timeout=seconds + 60) for _ in procs]
     for p in procs:
         p.join()
@@ -300,11 +381,13 @@ END;
 """
 
 
-def pgbench(clients: int, seconds: int, lo: int, hi: int) -> float:
+def pgbench(clients: int, seconds: int, lo: int, hi: int, meter: CpuMeter | None = None) -> float:
     db = settings.DATABASES["default"]
     url = f"postgresql://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as script:
         script.write(PGBENCH_SCRIPT)
+    if meter is not None:
+        meter.start([])
     try:
         result = subprocess.run(  # noqa: S603 (our own arguments)
             [
@@ -331,6 +414,8 @@ def pgbench(clients: int, seconds: int, lo: int, hi: int) -> float:
         )
     finally:
         os.unlink(script.name)
+    if meter is not None:
+        meter.stop([])
     match = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", result.stdout)
     if match is None:
         sys.exit(f"pgbench said:\n{result.stdout}\n{result.stderr}")
@@ -344,11 +429,11 @@ def _free_port() -> int:
 
 
 @contextmanager
-def gunicorn(workers: int | None) -> Iterator[int]:
+def gunicorn(workers: int | None) -> Iterator[tuple[int, int]]:
     port = _free_port()
     server = subprocess.Popen(  # noqa: S603
         [
-            str(ROOT / ".venv" / "bin" / "gunicorn"),
+            str(Path(sys.executable).parent / "gunicorn"),  # the interpreter that runs this script
             "portal.wsgi:application",
             "--bind",
             f"127.0.0.1:{port}",
@@ -378,7 +463,7 @@ def gunicorn(workers: int | None) -> Iterator[int]:
                 time.sleep(0.2)
         else:
             sys.exit("gunicorn did not start")
-        yield port
+        yield port, server.pid
     finally:
         server.terminate()
         server.wait(30)
@@ -452,14 +537,26 @@ def main() -> None:
         _, token = AuthToken.objects.create(User.objects.get(pk=ids["staff_id"]))
         report["round_trips"] = round_trips(ids["staff_id"], args.accounts, token)
         rows = []
-        with gunicorn(args.http_workers) as port:
+        with gunicorn(args.http_workers) as (port, server_pid):
             for c in clients:
-                rounds = []
+                rounds, costs = [], []
                 for _ in range(args.rounds):
-                    ceiling = pgbench(c, args.seconds, ids["account_lo"], ids["account_hi"])
+                    ceiling_meter = CpuMeter()
+                    ceiling = pgbench(c, args.seconds, ids["account_lo"], ids["account_hi"], ceiling_meter)
                     service = run_processes(_service_client, c, args.seconds, ids["staff_id"], args.accounts)
-                    over_http = run_processes(_http_client, c, args.seconds, port, token, args.accounts)
+                    meter = CpuMeter(server_pid)
+                    over_http = run_processes(
+                        _http_client, c, args.seconds, port, token, args.accounts, meter=meter
+                    )
                     rounds.append((ceiling, service, over_http))
+                    costs.append(
+                        {
+                            **meter.per_settlement_us(over_http * args.seconds),
+                            "postgres_per_pgbench_tx": ceiling_meter.per_settlement_us(
+                                ceiling * args.seconds
+                            )["postgres"],
+                        }
+                    )
                 rows.append(
                     {
                         "clients": c,
@@ -469,6 +566,7 @@ def main() -> None:
                         "http_per_s": round(median(r[2] for r in rounds), 1),
                         "service_ratio": round(median(r[1] / r[0] for r in rounds), 3),
                         "http_ratio": round(median(r[2] / r[0] for r in rounds), 3),
+                        "http_cpu_us": {k: median(c[k] for c in costs) for k in costs[0]},
                         "load": os.getloadavg()[0],
                     }
                 )
@@ -493,6 +591,16 @@ def main() -> None:
             f"{r['http_per_s']:>8.1f} {r['http_ratio']:>6.2f} {r['load']:>5.2f}"
         )
     print(f"load average before {report['load_before']}, after {report['load_after']}, {report['cpus']} CPUs")
+    print("\nCPU µs per HTTP settlement (medians of the rounds; pgbench: PostgreSQL's CPU per transaction)")
+    print(
+        f"{'clients':>7} {'clients':>8} {'gunicorn':>9} {'postgres':>9} {'machine busy':>13} {'pgbench tx':>11}"
+    )
+    for r in report["runs"]:
+        cpu = r["http_cpu_us"]
+        print(
+            f"{r['clients']:>7} {cpu['clients']:>8.0f} {cpu['gunicorn']:>9.0f} {cpu['postgres']:>9.0f} "
+            f"{cpu['machine_busy_share']:>12.0%} {cpu['postgres_per_pgbench_tx']:>11.0f}"
+        )
 
 
 if __name__ == "__main__":
