@@ -40,6 +40,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from statistics import median
 from typing import Any
@@ -232,28 +233,39 @@ def _service_client(staff_id: int, accounts: int, start: float, seconds: float, 
     out.put(done)
 
 
-def _http_client(port: int, token: str, accounts: int, start: float, seconds: float, out: Any) -> None:
+def _http_client(
+    port: int, token: str, accounts: int, start: float, seconds: float, out: Any, mode: str = "settle"
+) -> None:
     """A load generator as light as pgbench's client: the request written out as bytes on one
     keep-alive socket and the response read by its Content-Length (http.client took a third of a
-    millisecond of the same two cores per request)."""
+    millisecond of the same two cores per request).
+
+    mode "settle": a new settlement each time (201). The floors (--floors): "retry" posts one
+    settlement and then the same body under the same key again and again (the first result, 200:
+    the whole request — token, parsing, validation, the function call — without the writes);
+    "healthz" is `GET /healthz` (Django's middleware and a view, no database, no DRF)."""
     rng = random.Random()  # noqa: S311
     sock = socket.create_connection(("127.0.0.1", port), timeout=30)
     head = (
         f"POST {URL} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
         f"Authorization: Bearer {token}\r\n"
     )
+    fixed_n, fixed_key = rng.randrange(accounts), uuid.uuid4().hex
     while time.time() < start:
         time.sleep(0.001)
     done, errors, deadline = 0, 0, start + seconds
     buffer = b""
     while time.time() < deadline:
-        n = rng.randrange(accounts)
-        body = (
-            f'{{"sharer_card_number":"{_card(n)}","beneficiary_card_number":"{_card(accounts + n)}",'
-            f'"category":"medical_self_pay","amount_fen":1,"description":""}}'
-        ).encode()
-        request = f"{head}Idempotency-Key: {uuid.uuid4().hex}\r\nContent-Length: {len(body)}\r\n\r\n"
-        sock.sendall(request.encode() + body)
+        if mode == "healthz":
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        else:
+            n, key = (fixed_n, fixed_key) if mode == "retry" else (rng.randrange(accounts), uuid.uuid4().hex)
+            body = (
+                f'{{"sharer_card_number":"{_card(n)}","beneficiary_card_number":"{_card(accounts + n)}",'
+                f'"category":"medical_self_pay","amount_fen":1,"description":""}}'
+            ).encode()
+            request = f"{head}Idempotency-Key: {key}\r\nContent-Length: {len(body)}\r\n\r\n"
+            sock.sendall(request.encode() + body)
         while b"\r\n\r\n" not in buffer:
             buffer += sock.recv(65536)
         header, _, buffer = buffer.partition(b"\r\n\r\n")
@@ -261,7 +273,7 @@ def _http_client(port: int, token: str, accounts: int, start: float, seconds: fl
         while len(buffer) < length:
             buffer += sock.recv(65536)
         buffer = buffer[length:]
-        if header.startswith(b"HTTP/1.1 201"):
+        if header.startswith(b"HTTP/1.1 201" if mode == "settle" else b"HTTP/1.1 20"):
             done += 1
         else:
             errors += 1
@@ -510,6 +522,18 @@ def round_trips(staff_id: int, accounts: int, token: str) -> dict[str, float]:
     return {"service": service, "http": count[0] / runs}
 
 
+def floors(
+    clients: int, seconds: int, server_pid: int, port: int, token: str, accounts: int
+) -> dict[str, Any]:
+    """Requests per second and CPU µs per request for the retry and /healthz loads."""
+    found = {}
+    for mode in ("retry", "healthz"):
+        meter = CpuMeter(server_pid)
+        rate = run_processes(partial(_http_client, mode=mode), clients, seconds, port, token, accounts, meter=meter)
+        found[mode] = {"per_s": round(rate, 1), **meter.per_settlement_us(rate * seconds)}
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--accounts", type=int, default=1000)
@@ -517,6 +541,11 @@ def main() -> None:
     parser.add_argument("--clients", default="1,4,8")
     parser.add_argument("--http-workers", type=int, default=None, help="default: gunicorn.conf.py")
     parser.add_argument("--rounds", type=int, default=3, help="median of this many rounds")
+    parser.add_argument(
+        "--floors",
+        action="store_true",
+        help="after each client count, the same load on a settlement retry and on GET /healthz, with their CPU",
+    )
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
     clients = [int(c) for c in args.clients.split(",")]
@@ -570,6 +599,8 @@ def main() -> None:
                         "load": os.getloadavg()[0],
                     }
                 )
+                if args.floors:
+                    rows[-1]["floors"] = floors(c, args.seconds, server_pid, port, token, args.accounts)
         report["runs"] = rows
         report["load_after"] = os.getloadavg()
         report["cpus"] = os.cpu_count()
@@ -601,6 +632,12 @@ def main() -> None:
             f"{r['clients']:>7} {cpu['clients']:>8.0f} {cpu['gunicorn']:>9.0f} {cpu['postgres']:>9.0f} "
             f"{cpu['machine_busy_share']:>12.0%} {cpu['postgres_per_pgbench_tx']:>11.0f}"
         )
+    for r in report["runs"]:
+        for mode, cpu in r.get("floors", {}).items():
+            print(
+                f"{r['clients']:>7} {cpu['clients']:>8.0f} {cpu['gunicorn']:>9.0f} {cpu['postgres']:>9.0f} "
+                f"{cpu['machine_busy_share']:>12.0%}  {mode}: {cpu['per_s']:.0f} requests/s"
+            )
 
 
 if __name__ == "__main__":
