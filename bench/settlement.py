@@ -2,7 +2,7 @@
 raw PostgreSQL ceiling of the same work, at 1, 4 and 8 concurrent clients.
 
     DJANGO_SETTINGS_MODULE=portal.settings.local .venv/bin/python bench/settlement.py \
-        [--accounts 1000] [--seconds 5] [--clients 1,4,8] [--rounds 3] [--http-workers N] [--keep]
+        [--accounts 1000] [--seconds 5] [--clients 1,4,8] [--rounds 3] [--http-workers N] [--floors] [--keep]
 
 Needs a migrated database with reference data (relation codes). Generates `--accounts` sharers with
 a personal account and as many beneficiaries, an active binding between each pair (province 950000,
@@ -17,6 +17,14 @@ count, in this order:
    (local settings, the web process's own gunicorn.conf.py: 2 gthread workers × 4 threads, or
    `--http-workers` workers), over keep-alive connections with a Bearer token; each client writes
    its requests as bytes on a socket, a load generator nearly as light as pgbench's.
+
+In each HTTP window the script reads from /proc the CPU time of the client processes, of gunicorn's
+master and workers and of every PostgreSQL process, and how busy the whole machine was, and prints
+them per settlement (PostgreSQL's CPU per pgbench transaction beside them). `--floors` adds, after
+each client count, the same load on a settlement retry (one key and body posted again and again: the
+whole request without the writes) and on `GET /healthz` (Django's middleware and a view). gunicorn
+runs from the interpreter that runs this script, so another build of Python is measured by running
+the script with it.
 
 Each is run for `--seconds`, the three in turn `--rounds` times (the machine's speed drifts from one
 run to the next: each ratio is taken within its round, then the median of the rounds). Prints
@@ -349,7 +357,7 @@ class CpuMeter:
     def stop(self, clients: list[int]) -> None:
         self.after = self._parts(clients)
 
-    def per_settlement_us(self, settlements: float) -> dict[str, float]:
+    def per_request_us(self, settlements: float) -> dict[str, float]:
         delta = {k: self.after[k] - self.before[k] for k in self.after}
         result = {k: round(delta[k] / settlements * 1e6) for k in ("clients", "gunicorn", "postgres")}
         result["machine_busy_share"] = round(delta["machine_busy"] / delta["machine_total"], 3)
@@ -529,8 +537,10 @@ def floors(
     found = {}
     for mode in ("retry", "healthz"):
         meter = CpuMeter(server_pid)
-        rate = run_processes(partial(_http_client, mode=mode), clients, seconds, port, token, accounts, meter=meter)
-        found[mode] = {"per_s": round(rate, 1), **meter.per_settlement_us(rate * seconds)}
+        rate = run_processes(
+            partial(_http_client, mode=mode), clients, seconds, port, token, accounts, meter=meter
+        )
+        found[mode] = {"per_s": round(rate, 1), **meter.per_request_us(rate * seconds)}
     return found
 
 
@@ -580,10 +590,10 @@ def main() -> None:
                     rounds.append((ceiling, service, over_http))
                     costs.append(
                         {
-                            **meter.per_settlement_us(over_http * args.seconds),
-                            "postgres_per_pgbench_tx": ceiling_meter.per_settlement_us(
-                                ceiling * args.seconds
-                            )["postgres"],
+                            **meter.per_request_us(over_http * args.seconds),
+                            "postgres_per_pgbench_tx": ceiling_meter.per_request_us(ceiling * args.seconds)[
+                                "postgres"
+                            ],
                         }
                     )
                 rows.append(
