@@ -308,8 +308,8 @@ def _proc_cpu(pid: int) -> float:
     return sum(int(x) for x in fields[11:15]) / TICK
 
 
-def _pids(match: Callable[[int, str, int], bool]) -> list[int]:
-    """Processes for which match(pid, command name, parent pid) holds."""
+def _pids(match: Callable[[str, int], bool]) -> list[int]:
+    """Processes for which match(command name, parent pid) holds."""
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -317,7 +317,7 @@ def _pids(match: Callable[[int, str, int], bool]) -> list[int]:
                 comm, _, rest = (entry / "stat").read_text().partition(" (")[2].rpartition(")")
             except OSError:
                 continue
-            if match(int(entry.name), comm, int(rest.split()[1])):
+            if match(comm, int(rest.split()[1])):
                 found.append(int(entry.name))
     return found
 
@@ -339,9 +339,9 @@ class CpuMeter:
 
     def _parts(self, clients: list[int]) -> dict[str, float]:
         server = (
-            [self.server_pid, *_pids(lambda _p, _c, ppid: ppid == self.server_pid)] if self.server_pid else []
+            [self.server_pid, *_pids(lambda _comm, ppid: ppid == self.server_pid)] if self.server_pid else []
         )
-        postgres = _pids(lambda _p, comm, _pp: comm in ("postgres", "postmaster"))
+        postgres = _pids(lambda comm, _ppid: comm in ("postgres", "postmaster"))
         busy, total = _machine_busy()
         return {
             "clients": sum(_proc_cpu(p) for p in clients),
