@@ -5,7 +5,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
@@ -13,7 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from simple_history.models import ModelChange
 from simple_history.template_utils import HistoricalRecordContextHelper
 
-from accounts.identity import id_number_problem, normalize_card_number, normalize_id_number
+from accounts.admin_lookup import PersonFilteredAdmin, PersonLookupAdmin
 from accounts.models import (
     AccountEntry,
     Employer,
@@ -26,28 +26,34 @@ from accounts.models import (
     RelationCode,
     User,
 )
-from accounts.selectors import person_list_for_staff
 from accounts.services import person_view_record
-from portal.admin_helpers import LabelledAutocomplete, ReadOnlyAdmin, ScopedHistoryAdmin
-from portal.core import crypto
+from portal.admin_helpers import (
+    LabelledAutocomplete,
+    ReadOnlyAdmin,
+    ReferenceDataAdmin,
+    RegionScopedAdmin,
+    RegionScopedHistoryAdmin,
+)
 from portal.core.masking import mask_card, mask_name
 
 
 @admin.register(Province)
-class ProvinceAdmin(admin.ModelAdmin):
+class ProvinceAdmin(ReferenceDataAdmin):
     list_display = ["code", "name"]
     search_fields = ["code", "name"]
 
 
 @admin.register(PoolingRegion)
-class PoolingRegionAdmin(admin.ModelAdmin):
+class PoolingRegionAdmin(ReferenceDataAdmin):
+    """The regions and their cross-province switch (跨省共济开通日期): national, superusers only."""
+
     list_display = ["code", "name", "province", "level", "cross_province_from"]
     list_filter = ["level", "province"]
     search_fields = ["code", "name"]
 
 
 @admin.register(Institution)
-class InstitutionAdmin(LabelledAutocomplete, admin.ModelAdmin):
+class InstitutionAdmin(LabelledAutocomplete, ReferenceDataAdmin):
     list_display = ["code", "name", "kind", "region"]
     list_filter = ["kind"]
     search_fields = ["code", "name"]
@@ -55,13 +61,13 @@ class InstitutionAdmin(LabelledAutocomplete, admin.ModelAdmin):
 
 
 @admin.register(Employer)
-class EmployerAdmin(admin.ModelAdmin):
+class EmployerAdmin(ReferenceDataAdmin):
     list_display = ["uscc", "name"]
     search_fields = ["uscc", "name"]
 
 
 @admin.register(RelationCode)
-class RelationCodeAdmin(ReadOnlyAdmin):
+class RelationCodeAdmin(ReadOnlyAdmin, ReferenceDataAdmin):
     list_display = ["code", "name_zh", "name_en", "kin", "line", "near_relative", "core_family"]
     list_filter = ["kin", "near_relative", "core_family"]
 
@@ -80,11 +86,17 @@ class MaskedPersonHistory(HistoricalRecordContextHelper):
 
 
 @admin.register(Person)
-class PersonAdmin(LabelledAutocomplete, ScopedHistoryAdmin):
+class PersonAdmin(PersonLookupAdmin, LabelledAutocomplete, RegionScopedHistoryAdmin):
+    """Persons of the officer's region. A person is found by identity or card number through the
+    look-up form above the list (POST, `PersonLookupAdmin`), never through `?q=`, which would carry
+    the number into access logs: the free-text search matches names only."""
+
+    region_paths = ("region",)
+    history_masked_fields = {"name": "masked_name", "card_number": "masked_card"}
     list_display = ["masked_name", "id_number_masked", "masked_card", "region", "insurance_type", "status"]
     list_filter = ["insurance_type", "status", "is_pensioner"]
     search_fields = ["name"]
-    search_help_text = "输入完整的身份证号、社会保障卡号或姓名"
+    search_help_text = "按姓名查找；按身份证号或社会保障卡号查找请用上方的查找表单"
     list_select_related = ["region"]
     show_full_result_count = False
     readonly_fields = ["id_number_masked", "phone_masked", "sex", "birth_date", "created_at", "updated_at"]
@@ -114,18 +126,7 @@ class PersonAdmin(LabelledAutocomplete, ScopedHistoryAdmin):
         return mask_card(obj.card_number)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Person]:
-        return person_list_for_staff(staff=request.user)  # type: ignore[arg-type]
-
-    def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet[Person], search_term: str
-    ) -> tuple[QuerySet[Person], bool]:
-        term = search_term.strip()
-        if term and id_number_problem(term) is None:
-            return queryset.filter(id_hash=crypto.lookup_hash(normalize_id_number(term))), False
-        card = normalize_card_number(term)
-        if len(card) == 9 and card[0].isalpha() and card[1:].isdigit():
-            return queryset.filter(card_number=card), False
-        return super().get_search_results(request, queryset, search_term)
+        return super().get_queryset(request).select_related("region__province")
 
     def change_view(
         self,
@@ -151,19 +152,16 @@ class PersonAdmin(LabelledAutocomplete, ScopedHistoryAdmin):
 
 
 @admin.register(PersonalAccount)
-class PersonalAccountAdmin(ScopedHistoryAdmin):
+class PersonalAccountAdmin(RegionScopedHistoryAdmin):
     """The balance is the ledger's: read-only. The monthly credit amount (划入) mirrors the core
     system and is the one field staff may set (decision record 0013)."""
 
+    region_paths = ("person__region",)
     list_display = ["person", "balance_fen", "monthly_credit_fen", "updated_at"]
     list_select_related = ["person"]
     show_full_result_count = False
     fields = ["person", "balance_fen", "monthly_credit_fen", "updated_at"]
     readonly_fields = ["person", "balance_fen", "updated_at"]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[PersonalAccount]:
-        persons = person_list_for_staff(staff=request.user)  # type: ignore[arg-type]
-        return super().get_queryset(request).filter(person__in=persons.values("pk"))
 
     def save_model(self, request: HttpRequest, obj: PersonalAccount, form: Any, change: bool) -> None:
         # Only the monthly credit amount: saving every field would write back a balance read before
@@ -178,9 +176,12 @@ class PersonalAccountAdmin(ScopedHistoryAdmin):
 
 
 @admin.register(AccountEntry)
-class AccountEntryAdmin(ReadOnlyAdmin):
-    """The ledger, read-only. Search with a whole card number (the account holder's, or the relative
-    a family payment was for); numbers are shown masked."""
+class AccountEntryAdmin(PersonFilteredAdmin, ReadOnlyAdmin, RegionScopedAdmin):
+    """The ledger, read-only. Found by a person's number through the look-up form (the account
+    holder, or the relative a family payment was for); numbers are shown masked."""
+
+    region_paths = ("account__person__region",)
+    person_paths = ("account__person", "beneficiary")
 
     list_display = [
         "created_at",
@@ -195,8 +196,6 @@ class AccountEntryAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["kind"]
     list_select_related = ["account__person", "beneficiary", "institution"]
-    search_fields = ["account__person__card_number"]
-    search_help_text = "输入完整的社会保障卡号"
     show_full_result_count = False
     date_hierarchy = "created_at"
 
@@ -204,24 +203,12 @@ class AccountEntryAdmin(ReadOnlyAdmin):
     def beneficiary_masked(self, obj: AccountEntry) -> str:
         return str(obj.beneficiary) if obj.beneficiary else ""
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[AccountEntry]:
-        persons = person_list_for_staff(staff=request.user)  # type: ignore[arg-type]
-        return super().get_queryset(request).filter(account__person__in=persons.values("pk"))
-
-    def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet[AccountEntry], search_term: str
-    ) -> tuple[QuerySet[AccountEntry], bool]:
-        term = search_term.strip()
-        if not term:
-            return queryset, False
-        card = normalize_card_number(term)
-        if not (len(card) == 9 and card[0].isalpha() and card[1:].isdigit()):
-            return queryset.none(), False
-        return queryset.filter(Q(account__person__card_number=card) | Q(beneficiary__card_number=card)), False
-
 
 @admin.register(PersonViewLog)
-class PersonViewLogAdmin(ReadOnlyAdmin):
+class PersonViewLogAdmin(ReadOnlyAdmin, RegionScopedAdmin):
+    """Who opened which person: the views of the persons of the officer's own region."""
+
+    region_paths = ("person__region",)
     list_display = ["viewed_at", "staff", "person", "surface"]
     list_filter = ["surface"]
     list_select_related = ["staff", "person"]
@@ -229,7 +216,10 @@ class PersonViewLogAdmin(ReadOnlyAdmin):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin, ScopedHistoryAdmin):
+class UserAdmin(DjangoUserAdmin, RegionScopedHistoryAdmin):
+    """Logins: superusers only (accounts/permissions.py); under the region rule all the same."""
+
+    region_paths = ("region",)
     list_display = ["username", "role", "region", "institution", "is_active", "last_login"]
     list_filter = ["role", "is_active", "is_staff"]
     search_fields = ["username"]

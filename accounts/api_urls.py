@@ -4,6 +4,7 @@ from accounts import apis
 
 urlpatterns = [
     path("auth/register/", apis.RegisterApi.as_view(), name="api-register"),
+    path("auth/register/confirm/", apis.RegisterConfirmApi.as_view(), name="api-register-confirm"),
     path("auth/token/", apis.TokenApi.as_view(), name="api-token"),
     path("auth/logout/", apis.LogoutApi.as_view(), name="api-logout"),
     path("me/", apis.MeApi.as_view(), name="api-me"),

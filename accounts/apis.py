@@ -1,6 +1,9 @@
-"""Resident API of API.md section 2: registration, tokens, the caller's own record."""
+"""Resident API of API.md section 2: registration (SMS proof of the phone on file), tokens, the caller's
+own record. Registration, its confirmation and sign-in are rate limited per identity number,
+registration or login and per client address (portal.core.ratelimit)."""
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth import authenticate
@@ -10,30 +13,37 @@ from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from accounts.authentication import tokens_expired_purge
+from accounts.backends import axes_username
+from accounts.enrolment import registration_confirm, registration_start, resident_sign_in_notify
 from accounts.errors import AccountsError
-from accounts.models import AccountEntry, PersonalAccount, User
+from accounts.identity import normalize_id_number
+from accounts.models import AccountEntry, Person, PersonalAccount, User
 from accounts.selectors import account_entry_list, account_get_for_person, payments_received_list
-from accounts.services import resident_register
 from portal.api import Pagination
+from portal.core import ratelimit
 from portal.core.errors import INVALID, THROTTLED, UNAUTHENTICATED, ApplicationError
 from portal.core.time import MONTH_PATTERN, month_parse
 from portal.schema import error_responses
 
 
-class RegisterThrottle(AnonRateThrottle):
-    rate = "20/hour"
+def _sms_send_limit(request: Request) -> Callable[[Person], None]:
+    """The per-number and per-address limit of SMS sends, counted once a code is about to leave."""
+
+    def hit(person: Person) -> None:
+        ratelimit.hit("sms_send", request=request._request, key=f"person:{person.pk}")
+
+    return hit
 
 
 class RegisterApi(APIView):
-    """Real-name registration against an imported person; returns the TOTP provisioning URI."""
+    """Real-name registration against an imported person: the three identity fields and the phone on
+    file must match; an SMS code goes to that number. Finished by RegisterConfirmApi."""
 
     authentication_classes: list[type] = []
     permission_classes = [AllowAny]
-    throttle_classes = [RegisterThrottle]
 
     class InputSerializer(serializers.Serializer):
         id_number = serializers.CharField(max_length=32)
@@ -43,17 +53,56 @@ class RegisterApi(APIView):
         password = serializers.CharField(max_length=128, trim_whitespace=False)
 
     class OutputSerializer(serializers.Serializer):
-        otp_provisioning_uri = serializers.CharField()
+        registration_id = serializers.UUIDField()
+        sms_sent_to = serializers.CharField(help_text="the number on file, masked (138****0001)")
+        expires_in = serializers.IntegerField(help_text="seconds the SMS code stays valid")
 
     @extend_schema(
         request=InputSerializer,
-        responses={201: OutputSerializer, **error_responses(400, 409)},
+        responses={202: OutputSerializer, **error_responses(400, 409, 429)},
         operation_id="auth_register",
     )
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        registration = resident_register(**data.validated_data)
+        key = normalize_id_number(data.validated_data["id_number"])
+        ratelimit.hit("register", request=request._request, key=key)
+        started = registration_start(**data.validated_data, before_sms=_sms_send_limit(request))
+        out = {
+            "registration_id": started.registration_id,
+            "sms_sent_to": started.sms_sent_to,
+            "expires_in": started.expires_in,
+        }
+        return Response(self.OutputSerializer(out).data, status=status.HTTP_202_ACCEPTED)
+
+
+class RegisterConfirmApi(APIView):
+    """The SMS code finishes registration and returns the authenticator's provisioning URI; the first
+    code of that authenticator (auth/token/ or the web page) confirms it."""
+
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+
+    class InputSerializer(serializers.Serializer):
+        registration_id = serializers.CharField(max_length=64)
+        sms_code = serializers.CharField(max_length=16)
+
+    class OutputSerializer(serializers.Serializer):
+        otp_provisioning_uri = serializers.CharField()
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: OutputSerializer, **error_responses(400, 409, 429)},
+        operation_id="auth_register_confirm",
+    )
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        registration_id = data.validated_data["registration_id"].strip()
+        ratelimit.hit("sms_code", request=request._request, key=f"registration:{registration_id}")
+        registration = registration_confirm(
+            registration_id=registration_id, sms_code=data.validated_data["sms_code"]
+        )
         return Response(
             self.OutputSerializer({"otp_provisioning_uri": registration.otp_provisioning_uri}).data,
             status=status.HTTP_201_CREATED,
@@ -84,6 +133,11 @@ class TokenApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         django_request = request._request
+        ratelimit.hit(
+            "login",
+            request=django_request,
+            key=axes_username(django_request, {"username": data.validated_data["login"]}),
+        )
         user = authenticate(
             django_request,
             username=data.validated_data["login"],
@@ -95,6 +149,7 @@ class TokenApi(APIView):
             return Response(error.as_dict(), status=THROTTLED, headers={"Retry-After": "900"})
         if user is None:
             raise ApplicationError.of(UNAUTHENTICATED, AccountsError.INVALID_CREDENTIALS)
+        resident_sign_in_notify(user=user, channel="接口")
         tokens_expired_purge(user=user)
         instance, token = AuthToken.objects.create(user)
         expires_in = int((instance.expiry - instance.created).total_seconds()) if instance.expiry else 0

@@ -4,8 +4,11 @@ one-time code. django-axes sits before it and counts every failure per login."""
 from typing import Any
 
 from django.contrib.auth.backends import ModelBackend
+from django.db import transaction
 from django.http import HttpRequest
 from django_otp import match_token
+from django_otp.models import Device
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.identity import id_number_problem, normalize_id_number
 from accounts.models import User
@@ -39,11 +42,24 @@ class LoginBackend(ModelBackend):
             # Only the staff OTP login forms (admin, counter) call without a code and verify the
             # code themselves; a resident never signs in without one.
             return None if user.is_resident and not user.is_superuser else user
-        device = match_token(user, otp.strip())
+        device = match_token(user, otp.strip()) or first_use(user, otp.strip())
         if device is None:
             return None
-        if not getattr(device, "confirmed", True):
-            device.confirmed = True
-            device.save(update_fields=["confirmed"])
         user.otp_device = device  # type: ignore[attr-defined]
         return user
+
+
+@transaction.atomic
+def first_use(user: User, otp: str) -> Device | None:
+    """The first code of a resident's new authenticator confirms it (API.md section 2), on the web
+    page and through auth/token/ alike. django-otp's match_token only looks at confirmed devices, so
+    without this an API client could never finish enrolment. Only while no authenticator is confirmed:
+    an enrolled resident's unconfirmed leftovers never count."""
+    if not user.is_resident or TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        return None
+    for device in TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).order_by("id"):
+        if device.verify_token(otp):
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            return device
+    return None

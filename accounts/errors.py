@@ -33,7 +33,16 @@ class AccountsError(ErrorCode):
     COLUMNS = "columns", "表头与约定的列不一致"
     FIELD_REQUIRED = "field_required", "此项必须填写"
     # registration and sign-in
-    IDENTITY_MISMATCH = "identity_mismatch", "身份信息与参保登记不一致，请核对身份证号、姓名和社会保障卡号"
+    IDENTITY_MISMATCH = (
+        "identity_mismatch",
+        "身份信息与参保登记不一致，请核对身份证号、姓名、社会保障卡号和手机号",
+    )
+    PHONE_NOT_ON_FILE = (
+        "phone_not_on_file",
+        "参保登记中没有您的手机号，无法通过短信验证。请携带身份证和社会保障卡到医保经办窗口登记手机号后再注册",
+    )
+    SMS_CODE_INVALID = "sms_code_invalid", "短信验证码不正确，请核对后重新输入"
+    SMS_CODE_EXPIRED = "sms_code_expired", "短信验证码已失效（超过5分钟或输错5次），请重新注册获取新的验证码"
     ALREADY_REGISTERED = "already_registered", "该参保人已注册，请直接登录"
     INVALID_CREDENTIALS = "invalid_credentials", "身份证号、密码或动态验证码不正确"
     LOCKED_OUT = "locked_out", "连续登录失败次数过多，请15分钟后再试"
@@ -42,6 +51,9 @@ class AccountsError(ErrorCode):
     PASSWORD_MISMATCH = "password_mismatch", "两次输入的密码不一致"
     RESIDENT_ONLY = "resident_only", "此入口仅供参保人使用，工作人员请从柜台或管理后台登录"
     STAFF_ONLY = "staff_only", "此入口仅供定点医院、定点药店和医保经办人员使用，参保人请从首页登录"
+    # the number on file, changed only by a bureau officer
+    PHONE_CHANGE_REASON_REQUIRED = "phone_change_reason_required", "请填写变更手机号的原因"
+    PHONE_UNCHANGED = "phone_unchanged", "新手机号与登记的手机号相同"
     # staff
     ROLE_UNKNOWN = "role_unknown", "角色应为 bureau、hospital 或 pharmacy"
     STAFF_PASSWORD_MISSING = "staff_password_missing", "请在环境变量 STAFF_PASSWORD 中提供密码"

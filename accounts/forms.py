@@ -41,7 +41,14 @@ REASON_MSGIDS: dict[AccountsError, str] = {
     AccountsError.PHONE_FORMAT: gettext_noop("手机号应为11位数字，以1开头"),
     AccountsError.FIELD_REQUIRED: gettext_noop("此项必须填写"),
     AccountsError.IDENTITY_MISMATCH: gettext_noop(
-        "身份信息与参保登记不一致，请核对身份证号、姓名和社会保障卡号"
+        "身份信息与参保登记不一致，请核对身份证号、姓名、社会保障卡号和手机号"
+    ),
+    AccountsError.PHONE_NOT_ON_FILE: gettext_noop(
+        "参保登记中没有您的手机号，无法通过短信验证。请携带身份证和社会保障卡到医保经办窗口登记手机号后再注册"
+    ),
+    AccountsError.SMS_CODE_INVALID: gettext_noop("短信验证码不正确，请核对后重新输入"),
+    AccountsError.SMS_CODE_EXPIRED: gettext_noop(
+        "短信验证码已失效（超过5分钟或输错5次），请重新注册获取新的验证码"
     ),
     AccountsError.ALREADY_REGISTERED: gettext_noop("该参保人已注册，请直接登录"),
     AccountsError.INVALID_CREDENTIALS: gettext_noop("身份证号、密码或动态验证码不正确"),
@@ -54,6 +61,9 @@ REASON_MSGIDS: dict[AccountsError, str] = {
         "此入口仅供定点医院、定点药店和医保经办人员使用，参保人请从首页登录"
     ),
 }
+
+# The rate limits' answer (portal.core.ratelimit.THROTTLED_MESSAGE), marked for the catalogue.
+THROTTLED_MSGID = gettext_noop("操作过于频繁，请稍后再试")
 
 # A staff login is a username, so the resident wording (身份证号) would mislead at the counter.
 STAFF_INVALID_CREDENTIALS = _("用户名、密码或动态验证码不正确")
@@ -141,7 +151,7 @@ class RegisterForm(PortalForm):
     phone = PortalCharField(
         label=_("手机号"),
         max_length=20,
-        help_text=_("11位手机号码"),
+        help_text=_("在医保登记时留的11位手机号码，验证码会发到这个号码"),
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
     )
     password = _password_field(
@@ -189,6 +199,17 @@ class RegisterForm(PortalForm):
         return {key: self.cleaned_data[key] for key in keys}
 
 
+class SmsCodeForm(PortalForm):
+    sms_code = PortalCharField(
+        label=_("短信验证码"),
+        max_length=16,
+        help_text=_("发到您登记手机号的6位数字，5分钟内有效"),
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "pattern": "[0-9]*"}
+        ),
+    )
+
+
 class AuthenticatorForm(PortalForm):
     otp = _otp_field()
 
@@ -203,6 +224,9 @@ class SignInForm(PortalForm):
     def __init__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
         self.request = request
         self.user: User | None = None
+        # Set by a view that refused the attempt before any check (a rate limit): shown, and no
+        # password is checked.
+        self.refusal: ApplicationError | None = None
         super().__init__(*args, **kwargs)
 
     @property
@@ -220,6 +244,12 @@ class SignInForm(PortalForm):
         data = self.cleaned_data
         if self.errors:
             return data
+        if self.refusal is not None:
+            raise reason_error(
+                self.refusal.details[0]
+                if self.refusal.details
+                else Reason(self.refusal.code, self.refusal.message)
+            )
         user = authenticate(
             self.request, username=data[self.login_field], password=data["password"], otp=data["otp"]
         )

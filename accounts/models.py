@@ -418,3 +418,10 @@ from accounts.delegations.models import (  # noqa: E402, F401
     DelegationAct,
     DelegationDocument,
 )
+
+# Possession of the phone on file: the SMS device, pending registrations, phone changes (decision record 0015).
+from accounts.enrolment_models import (  # noqa: E402, F401
+    PendingRegistration,
+    PhoneChange,
+    SmsDevice,
+)

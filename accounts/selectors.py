@@ -23,6 +23,16 @@ def person_get_by_card(*, card_number: str) -> Person | None:
     return Person.objects.select_related("region__province").filter(card_number=card_number).first()
 
 
+def person_get_by_card_at_counter(*, staff: User, card_number: str) -> Person | None:
+    """The card holder a counter may look up: a hospital or pharmacy serves every insured person who
+    presents a card (treatment outside one's own region is ordinary); a bureau window serves its own
+    pooling region only (DESIGN.md section 3), so another region's card is not found there."""
+    person = person_get_by_card(card_number=card_number)
+    if person is None or staff.is_superuser or staff.role != Role.BUREAU:
+        return person
+    return person if person.region_id == staff.region_id else None
+
+
 def person_list_for_staff(*, staff: User) -> QuerySet[Person]:
     """Bureau staff see the persons of their own pooling region only; superusers see all."""
     qs = Person.objects.select_related("region__province")

@@ -1,4 +1,5 @@
-"""Writes of the accounts app: registration, TOTP enrolment, staff, audit of staff views.
+"""Writes of the accounts app: TOTP enrolment, staff, audit of staff views (registration itself is in
+accounts.enrolment).
 
 Every function is atomic and either completes or changes nothing."""
 
@@ -6,15 +7,13 @@ from dataclasses import dataclass
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.errors import AccountsError
-from accounts.identity import CARD_SHAPE, PHONE_SHAPE, normalize_card_number, parse_id_number
 from accounts.models import Institution, Person, PersonViewLog, PoolingRegion, Role, User
-from accounts.selectors import person_get_by_id_number
 from portal.core import crypto
-from portal.core.errors import CONFLICT, INVALID, ApplicationError, Reason
+from portal.core.errors import INVALID, ApplicationError, Reason
 
 STAFF_ROLES = {Role.BUREAU, Role.HOSPITAL, Role.PHARMACY}
 
@@ -29,12 +28,12 @@ class Registration:
         return str(self.device.config_url)
 
 
-def _identity_mismatch() -> ApplicationError:
+def identity_mismatch() -> ApplicationError:
     # Never says which field did not match.
     return ApplicationError.of(INVALID, AccountsError.IDENTITY_MISMATCH)
 
 
-def _password_problems(password: str, user: User) -> list[Reason]:
+def password_problems(password: str, user: User) -> list[Reason]:
     try:
         validate_password(password, user)
     except ValidationError as exc:
@@ -42,55 +41,8 @@ def _password_problems(password: str, user: User) -> list[Reason]:
     return []
 
 
-@transaction.atomic
-def resident_register(
-    *, id_number: str, name: str, card_number: str, phone: str, password: str
-) -> Registration:
-    """Real-name registration: the three identity fields must match one imported person."""
-    identity = parse_id_number(id_number)
-    card = normalize_card_number(card_number)
-    phone = (phone or "").strip()
-    problems: list[Reason] = []
-    if not CARD_SHAPE.match(card):
-        problems.append(AccountsError.CARD_NUMBER_FORMAT.reason("card_number"))
-    if not PHONE_SHAPE.match(phone):
-        problems.append(AccountsError.PHONE_FORMAT.reason("phone"))
-    if problems:
-        raise ApplicationError(INVALID, problems)
-    person = person_get_by_id_number(id_number=identity.number)
-    if person is None or person.name != (name or "").strip() or person.card_number != card:
-        raise _identity_mismatch()
-    person = Person.objects.select_for_update().get(pk=person.pk)
-    user = User.objects.filter(person=person).first()
-    if user is not None and not _enrolment_unfinished(user):
-        raise ApplicationError.of(CONFLICT, AccountsError.ALREADY_REGISTERED)
-    # A registration that never confirmed its authenticator nor signed in may be started again by the
-    # same person (the same three identity fields): the old password and secret are replaced.
-    user = user or User(username=f"r{person.pk}", role=Role.RESIDENT, person=person, first_name=person.name)
-    problems = _password_problems(password, user)
-    if problems:
-        raise ApplicationError(
-            INVALID,
-            problems,
-            code=AccountsError.PASSWORD_INVALID.value,
-            message=AccountsError.PASSWORD_INVALID.message,
-        )
-    user.set_password(password)
-    try:
-        with transaction.atomic():
-            user.save()
-    except IntegrityError as exc:
-        raise ApplicationError.of(CONFLICT, AccountsError.ALREADY_REGISTERED) from exc
-    if person.phone != phone:
-        person.phone = phone
-        person.phone_hash = crypto.lookup_hash(phone)
-        person.save(update_fields=["phone", "phone_hash", "updated_at"])
-    TOTPDevice.objects.filter(user=user).delete()
-    device = TOTPDevice.objects.create(user=user, name="身份验证器", confirmed=False)
-    return Registration(user=user, device=device)
-
-
-def _enrolment_unfinished(user: User) -> bool:
+def enrolment_unfinished(user: User) -> bool:
+    """Never signed in and no confirmed authenticator: the registration may be started again."""
     return user.last_login is None and not TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
@@ -143,7 +95,7 @@ def staff_create(
     user = User.objects.filter(username=username).first() or User(username=username)
     user.role, user.region, user.institution = role, region, institution
     user.is_staff = role == Role.BUREAU  # bureau staff work in the admin; counters have their own pages
-    problems = _password_problems(password, user)
+    problems = password_problems(password, user)
     if problems:
         raise ApplicationError(INVALID, problems)
     user.set_password(password)

@@ -8,6 +8,7 @@ app_name = "accounts"
 
 urlpatterns = [
     path("register/", views.register, name="register"),
+    path("register/sms/", views.register_sms, name="register-sms"),
     path("register/authenticator/", views.register_authenticator, name="register-authenticator"),
     path("login/", views.login, name="login"),
     path("logout/", views.logout, name="logout"),

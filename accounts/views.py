@@ -1,4 +1,5 @@
-"""Resident pages (API.md section 6): register, enrol an authenticator, sign in and out, 我的.
+"""Resident pages (API.md section 6): register (identity and phone on file, then the SMS code, then the
+authenticator), sign in and out, 我的. Registration, its SMS code and sign-in are rate limited.
 
 Views stay thin: a form checks the shape, one service or selector does the work, a template renders.
 `lockout_response` is django-axes' AXES_LOCKOUT_CALLABLE for every login surface."""
@@ -31,16 +32,22 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from qrcode.image.svg import SvgPathImage
 
+from accounts.backends import axes_username
+from accounts.enrolment import registration_confirm, registration_start, resident_sign_in_notify
 from accounts.errors import AccountsError
-from accounts.forms import AuthenticatorForm, RegisterForm, ResidentLoginForm
+from accounts.forms import AuthenticatorForm, RegisterForm, ResidentLoginForm, SmsCodeForm
 from accounts.ledger import REVERSAL_PREFIX
 from accounts.models import Person, Role, User
 from accounts.selectors import account_entry_list, account_get_for_person, payments_received_list
-from accounts.services import resident_confirm_totp, resident_register, resident_totp_device
+from accounts.services import resident_confirm_totp, resident_totp_device
+from portal.core import ratelimit
 from portal.core.errors import THROTTLED, ApplicationError
 from portal.core.money import fen_to_yuan_text
+from portal.core.ratelimit import RateLimited, retry_after_headers
 from portal.core.time import month_parse
 
+# The registration waiting for its SMS code: {"id": public id, "sent_to": the masked number on file}.
+PENDING_SESSION_KEY = "registration_pending"
 # The user id of a registration whose authenticator is not yet confirmed (not signed in).
 REGISTRATION_SESSION_KEY = "registration_user_id"
 
@@ -107,24 +114,95 @@ def _own_person(request: HttpRequest) -> Person:
     return user.person
 
 
+def _sms_send_limit(request: HttpRequest) -> Callable[[Person], None]:
+    def hit(person: Person) -> None:
+        ratelimit.hit("sms_send", request=request, key=f"person:{person.pk}")
+
+    return hit
+
+
+def _form_page(
+    request: HttpRequest, template: str, context: dict[str, Any], throttled: RateLimited | None
+) -> HttpResponse:
+    """The page; a rate-limited attempt answers 429 with Retry-After, the reason beside the form."""
+    if throttled is None:
+        return render(request, template, context)
+    return _with_headers(render(request, template, context, status=THROTTLED), retry_after_headers(throttled))
+
+
+def _with_headers(response: HttpResponse, headers: dict[str, str]) -> HttpResponse:
+    for name, value in headers.items():
+        response[name] = value
+    return response
+
+
 @never_cache
 @sensitive_post_parameters("password", "password_confirm")
 @require_http_methods(["GET", "POST"])
 def register(request: HttpRequest) -> HttpResponse:
+    """Step 1: identity, the phone on file and a password; an SMS code goes to the number on file."""
+    throttled: RateLimited | None = None
     if request.method == "POST":
         form = RegisterForm(request.POST)
         if form.is_valid():
             try:
-                registration = resident_register(**form.registration_input())
+                ratelimit.hit("register", request=request, key=form.cleaned_data["id_number"])
+                started = registration_start(**form.registration_input(), before_sms=_sms_send_limit(request))
+            except RateLimited as error:
+                throttled = error
+                form.add_application_error(error)
             except ApplicationError as error:
                 form.add_application_error(error)
             else:
-                request.session[REGISTRATION_SESSION_KEY] = registration.user.pk
-                return redirect("accounts:register-authenticator")
+                request.session.pop(REGISTRATION_SESSION_KEY, None)
+                request.session[PENDING_SESSION_KEY] = {
+                    "id": str(started.registration_id),
+                    "sent_to": started.sms_sent_to,
+                }
+                return redirect("accounts:register-sms")
     else:
         form = RegisterForm()
     already = AccountsError.ALREADY_REGISTERED.value in form.error_codes()
-    return render(request, "accounts/register.html", {"form": form, "already_registered": already})
+    context = {"form": form, "already_registered": already}
+    return _form_page(request, "accounts/register.html", context, throttled)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def register_sms(request: HttpRequest) -> HttpResponse:
+    """Step 2: the code sent to the number on file finishes the registration."""
+    pending = request.session.get(PENDING_SESSION_KEY)
+    if not isinstance(pending, dict) or not pending.get("id"):
+        return redirect("accounts:register")
+    throttled: RateLimited | None = None
+    if request.method == "POST":
+        form = SmsCodeForm(request.POST)
+        if form.is_valid():
+            try:
+                ratelimit.hit("sms_code", request=request, key=f"registration:{pending['id']}")
+                registration = registration_confirm(
+                    registration_id=pending["id"], sms_code=form.cleaned_data["sms_code"]
+                )
+            except RateLimited as error:
+                throttled = error
+                form.add_application_error(error)
+            except ApplicationError as error:
+                form.add_application_error(error)
+            else:
+                request.session.pop(PENDING_SESSION_KEY, None)
+                request.session[REGISTRATION_SESSION_KEY] = registration.user.pk
+                return redirect("accounts:register-authenticator")
+    else:
+        form = SmsCodeForm()
+    codes = form.error_codes()
+    context = {
+        "form": form,
+        "sent_to": pending.get("sent_to", ""),
+        "start_again": bool(
+            codes & {AccountsError.SMS_CODE_EXPIRED.value, AccountsError.ALREADY_REGISTERED.value}
+        ),
+    }
+    return _form_page(request, "accounts/register_sms.html", context, throttled)
 
 
 def _qr_svg(uri: str) -> SafeString:
@@ -174,20 +252,30 @@ def register_authenticator(request: HttpRequest) -> HttpResponse:
 @sensitive_post_parameters("password", "otp")
 @require_http_methods(["GET", "POST"])
 def login(request: HttpRequest) -> HttpResponse:
-    status = 200
+    status, headers = 200, {}
     if request.method == "POST":
         form = ResidentLoginForm(request, request.POST)
-        if form.is_valid() and form.user is not None:
-            user = form.user
-            auth_login(request, user)
-            otp_login(request, user.otp_device)  # type: ignore[attr-defined]
-            return HttpResponseRedirect(safe_next(request, "/me/"))
-        if form.locked_out:
-            status = THROTTLED
+        try:
+            ratelimit.hit(
+                "login", request=request, key=axes_username(request, {"username": request.POST.get("login")})
+            )
+        except RateLimited as error:
+            form.refusal = error  # shown beside the form; no password is checked
+            form.is_valid()
+            status, headers = THROTTLED, retry_after_headers(error)
+        else:
+            if form.is_valid() and form.user is not None:
+                user = form.user
+                auth_login(request, user)
+                otp_login(request, user.otp_device)  # type: ignore[attr-defined]
+                resident_sign_in_notify(user=user, channel="网页")
+                return HttpResponseRedirect(safe_next(request, "/me/"))
+            if form.locked_out:
+                status = THROTTLED
     else:
         form = ResidentLoginForm(request)
     context = {"form": form, "next": safe_next(request, "")}
-    return render(request, "accounts/login.html", context, status=status)
+    return _with_headers(render(request, "accounts/login.html", context, status=status), headers)
 
 
 @require_POST

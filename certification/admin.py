@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
+from accounts.admin_lookup import PersonFilteredAdmin
 from accounts.models import Person, Role, User
 from accounts.selectors import person_get_by_card
 from certification.home_visits import home_visit_cancel, home_visit_outcome, home_visit_schedule
@@ -28,17 +29,13 @@ from certification.services import certification_record_offline
 from portal.admin_helpers import (
     DocumentFilesAdmin,
     ReadOnlyInline,
+    RegionScopedAdmin,
     UploadedDocumentInline,
     form_page,
     staff_region_id,
 )
 from portal.core.errors import ApplicationError, Reason
 from portal.core.time import today
-
-
-def _scoped(request: HttpRequest, qs: QuerySet[Any]) -> QuerySet[Any]:
-    region = staff_region_id(request)
-    return qs if region is None else qs.filter(person__region_id=region)
 
 
 class OfflineCertificationForm(forms.Form):
@@ -53,12 +50,12 @@ class OfflineCertificationForm(forms.Form):
 
 
 @admin.register(Certification)
-class CertificationAdmin(admin.ModelAdmin):
+class CertificationAdmin(PersonFilteredAdmin, RegionScopedAdmin):
+    region_paths = ("person__region",)
+    person_paths = ("person",)
     list_display = ["certified_at", "person", "channel", "method", "result", "agent", "back_pay_months"]
     list_filter = ["channel", "result"]
     list_select_related = ["person", "agent"]
-    search_fields = ["person__card_number"]
-    search_help_text = "输入完整的社会保障卡号"
     show_full_result_count = False
     fields = readonly_fields = (
         "person",
@@ -74,9 +71,6 @@ class CertificationAdmin(admin.ModelAdmin):
         "back_pay_months",
         "created_at",
     )
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Certification]:
-        return _scoped(request, super().get_queryset(request))
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -127,11 +121,12 @@ def _may_see(request: HttpRequest, person: Person) -> bool:
 
 
 @admin.register(PensionPayment)
-class PensionPaymentAdmin(admin.ModelAdmin):
+class PensionPaymentAdmin(PersonFilteredAdmin, RegionScopedAdmin):
+    region_paths = ("person__region",)
+    person_paths = ("person",)
     list_display = ["person", "status", "suspended_on", "resumed_on", "back_pay_months"]
     list_filter = ["status"]
     list_select_related = ["person"]
-    search_fields = ["person__card_number"]
     show_full_result_count = False
     fields = readonly_fields = (
         "person",
@@ -141,9 +136,6 @@ class PensionPaymentAdmin(admin.ModelAdmin):
         "back_pay_months",
         "updated_at",
     )
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[PensionPayment]:
-        return _scoped(request, super().get_queryset(request))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -188,7 +180,7 @@ class OutcomeForm(forms.Form):
 
 
 @admin.register(HomeVisit)
-class HomeVisitAdmin(DocumentFilesAdmin):
+class HomeVisitAdmin(PersonFilteredAdmin, DocumentFilesAdmin):
     list_display = [
         "created_at",
         "person",
@@ -200,7 +192,6 @@ class HomeVisitAdmin(DocumentFilesAdmin):
     ]
     list_filter = ["status", "reason"]
     list_select_related = ["person", "visit_staff"]
-    search_fields = ["person__card_number"]
     show_full_result_count = False
     fields = readonly_fields = (
         "person",
@@ -220,9 +211,8 @@ class HomeVisitAdmin(DocumentFilesAdmin):
     document_model = HomeVisitDocument
     document_parent = "visit"
     actions = ["cancel_visits"]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[HomeVisit]:
-        return _scoped(request, super().get_queryset(request))
+    region_paths = ("person__region",)
+    person_paths = ("person",)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # residents ask on /certification/

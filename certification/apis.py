@@ -13,7 +13,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.delegations.selectors import delegation_get
+from accounts.delegations.models import Scope
+from accounts.delegations.selectors import delegation_for_agent
 from accounts.models import User
 from certification.callbacks import callback_receive
 from certification.selectors import standing_get
@@ -114,8 +115,10 @@ class CertificationCallbackApi(APIView):
 
 class CertificationSessionStartApi(APIView):
     """An agent with a `certify` delegation starts the principal's certification (the face check on
-    an online channel stays the principal's; its callback completes the session). 403
-    `permission_denied` with `scope_not_granted` or `no_delegation` beyond the delegation."""
+    an online channel stays the principal's; its callback completes the session). 404 unless the
+    caller is the agent of an active delegation granting `certify` (the same answer for an unknown
+    id, someone else's, a pending or revoked one, another scope); 403 `permission_denied` with
+    `no_delegation` only when it ends between the look-up and the act."""
 
     class InputSerializer(serializers.Serializer):
         delegation_id = serializers.CharField(max_length=64)
@@ -137,7 +140,9 @@ class CertificationSessionStartApi(APIView):
         form.is_valid(raise_exception=True)
         user = request.user
         assert isinstance(user, User)
-        delegation = delegation_get(viewer=user, delegation_id=form.validated_data["delegation_id"])
+        delegation = delegation_for_agent(
+            viewer=user, delegation_id=form.validated_data["delegation_id"], scope=Scope.CERTIFY
+        )
         if delegation is None:
             raise ApplicationError(NOT_FOUND)
         session = certification_session_start(actor=user, delegation=delegation)

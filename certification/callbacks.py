@@ -2,12 +2,17 @@
 channel's secret over "{timestamp}.{nonce}.{raw body}", compared in constant time; the timestamp
 must be within 300 seconds of now either way; each nonce is accepted once (stored, unique); the same
 channel reference is recorded once. Checks run in that order, so an unsigned request learns nothing
-and stores nothing; a refused request changes nothing (nonce included)."""
+and stores nothing; a refused request changes nothing (nonce included).
+
+A nonce is 8 to 64 of `[A-Za-z0-9_-]` (issue 15), checked before the signature (the format is public,
+so the check tells a caller nothing): the signed text joins its parts with dots, so a nonce with a
+dot in it could move a signed text's boundary and pass a captured signature off under a new nonce."""
 
 import datetime as dt
 import hashlib
 import hmac
 import json
+import re
 from typing import Any
 
 from django.conf import settings
@@ -30,7 +35,7 @@ from portal.core.errors import (
     Reason,
 )
 
-MAX_NONCE = 64
+NONCE_PATTERN = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
 
 def signature_of(secret: bytes, timestamp: str, nonce: str, body: bytes) -> str:
@@ -45,8 +50,10 @@ def _unauthenticated(code: E) -> ApplicationError:
 def _verify(
     *, secret: bytes, timestamp: str, nonce: str, signature: str, body: bytes, now: dt.datetime
 ) -> None:
-    if not timestamp or not nonce or len(nonce) > MAX_NONCE or not signature:
+    if not timestamp or not nonce or not signature:
         raise _unauthenticated(E.SIGNATURE_INVALID)
+    if NONCE_PATTERN.fullmatch(nonce) is None:
+        raise ApplicationError.of(INVALID, E.NONCE_INVALID)
     expected = signature_of(secret, timestamp, nonce, body)
     if not hmac.compare_digest(expected.encode(), signature.strip().lower().encode()):
         raise _unauthenticated(E.SIGNATURE_INVALID)

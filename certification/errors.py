@@ -8,6 +8,7 @@ class CertificationError(ErrorCode):
     CHANNEL_UNKNOWN = "channel_unknown", "没有这个认证渠道的回调"
     SIGNATURE_INVALID = "signature_invalid", "签名不正确"
     STALE_TIMESTAMP = "stale_timestamp", "时间戳与当前时间相差超过300秒"
+    NONCE_INVALID = "nonce_invalid", "随机数应为8到64个字母、数字、下划线或连字符"
     REPLAYED = "replayed", "这个随机数已经用过，请求被视为重放"
     REFERENCE_REUSED = "reference_reused", "同一渠道流水号已用于另一条不同的认证结果"
     BODY_INVALID = "body_invalid", "请求内容不是有效的 JSON 对象"

@@ -1,7 +1,9 @@
 """The resident's 养老金资格认证 page (/certification/): where they stand, when the cycle ends, how to
 certify on each channel, the home-visit request with its documents, the history. And the agent's
 page (/certification/for/<delegation>/) to start the certification for a principal under a
-`certify` delegation. Views are thin: forms check shape, services decide."""
+`certify` delegation: it shows nothing of the principal before an active delegation granting
+`certify`, whose agent is the caller, is found; anything else is the one 404 (DESIGN.md section 10).
+Views are thin: forms check shape, services decide."""
 
 import uuid
 from typing import Any
@@ -15,7 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.delegations.models import Delegation, Scope
-from accounts.delegations.selectors import delegation_get, delegation_grants
+from accounts.delegations.selectors import delegation_for_agent
 from accounts.models import Person, User
 from accounts.views import resident_required
 from certification.channels import channels
@@ -146,11 +148,19 @@ def home_visit_cancel_view(request: HttpRequest, visit_id: uuid.UUID) -> HttpRes
 
 
 def _delegation_as_agent(request: HttpRequest, delegation_id: uuid.UUID) -> tuple[User, Delegation]:
+    """The caller's active `certify` delegation, or 404 whatever the reason (no such id, someone
+    else's, pending, revoked, another scope): nothing of the principal is read before this."""
     user, _person = _user(request)
-    delegation = delegation_get(viewer=user, delegation_id=delegation_id)
-    if delegation is None or delegation.agent_id != user.pk:
+    delegation = delegation_for_agent(viewer=user, delegation_id=delegation_id, scope=Scope.CERTIFY)
+    if delegation is None:
         raise Http404
     return user, delegation
+
+
+def _beyond(error: ApplicationError) -> bool:
+    """The delegation ended between the look-up and the act (`delegation_act` re-checks it under a
+    lock): the page answers as for any delegation that is not the caller's active one."""
+    return error.status == 403 and error.code == "permission_denied"
 
 
 def _for_page(
@@ -161,17 +171,15 @@ def _for_page(
     form: HomeVisitForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    allowed = delegation_grants(delegation=delegation, scope=Scope.CERTIFY)
     principal = delegation.principal
     standing = standing_get(person=principal)
     context = {
         "delegation": delegation,
         "principal": principal,
-        "allowed": allowed,
         "standing": standing,
         "status_text": status_text(standing),
-        "session": session_pending(person=principal) if allowed else None,
-        "open_visit": home_visit_open(person=principal) if allowed else None,
+        "session": session_pending(person=principal),
+        "open_visit": home_visit_open(person=principal),
         "form": form or HomeVisitForm(),
         "error_reasons": reasons_shown(error) if error is not None else [],
     }
@@ -188,6 +196,8 @@ def start_for(request: HttpRequest, delegation_id: uuid.UUID) -> HttpResponse:
         try:
             certification_session_start(actor=user, delegation=delegation)
         except ApplicationError as error:
+            if _beyond(error):
+                raise Http404 from error
             return _for_page(request, delegation, error=error, status=error.status)
         messages.success(
             request, gettext("已为TA发起认证，并已发消息提醒TA本人用支付宝、微信或掌上12333刷脸。")
@@ -215,8 +225,8 @@ def home_visit_for(request: HttpRequest, delegation_id: uuid.UUID) -> HttpRespon
             documents=form.cleaned_data["documents"],
         )
     except ApplicationError as error:
-        if error.status == 403:  # beyond the delegation: the page's refusal, not a field's
-            return _for_page(request, delegation, error=error, status=403)
+        if _beyond(error):
+            raise Http404 from error
         form.add_application_error(error)
         return _for_page(request, delegation, form=form, status=error.status)
     messages.success(request, gettext("已为TA申请上门认证，并已发消息告诉TA。工作人员安排好日期后会通知TA。"))

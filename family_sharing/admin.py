@@ -4,16 +4,17 @@ edges and policy versions — each scoped to the staff member's pooling region. 
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
-from accounts.models import PoolingRegion
+from accounts.admin_lookup import PersonFilteredAdmin
 from family_sharing.models import Binding, BindingEvent, Evidence, EvidenceReview, KinshipEdge, PolicyVersion
 from family_sharing.services import binding_evidence_review
-from portal.admin_helpers import staff_region_id
+from portal.admin_helpers import RegionScopedAdmin
 from portal.core.errors import ApplicationError
+from portal.core.uploads import document_response
 
 
 class BindingEventInline(admin.TabularInline):
@@ -45,7 +46,9 @@ class EvidenceInline(admin.TabularInline):
 
 
 @admin.register(Binding)
-class BindingAdmin(admin.ModelAdmin):
+class BindingAdmin(PersonFilteredAdmin, RegionScopedAdmin):
+    region_paths = ("sharer__region", "beneficiary__region")
+    person_paths = ("sharer", "beneficiary")
     list_display = [
         "created_at",
         "sharer",
@@ -57,8 +60,6 @@ class BindingAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status", "channel"]
     list_select_related = ["sharer", "beneficiary", "relation_code"]
-    search_fields = ["sharer__card_number", "beneficiary__card_number"]
-    search_help_text = "输入完整的社会保障卡号"
     show_full_result_count = False
     fields = readonly_fields = (
         "sharer",
@@ -77,15 +78,6 @@ class BindingAdmin(admin.ModelAdmin):
     )
     inlines = [BindingEventInline, EvidenceInline]
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Binding]:
-        qs = super().get_queryset(request)
-        region = staff_region_id(request)
-        return (
-            qs
-            if region is None
-            else qs.filter(Q(sharer__region_id=region) | Q(beneficiary__region_id=region))
-        )
-
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # bindings start at the window through /counter/bind/, never as a bare row
 
@@ -94,8 +86,10 @@ class BindingAdmin(admin.ModelAdmin):
 
 
 @admin.register(Evidence)
-class EvidenceAdmin(admin.ModelAdmin):
+class EvidenceAdmin(RegionScopedAdmin):
     """The review queue: open the file, then approve or reject with the actions."""
+
+    region_paths = ("binding__sharer__region", "binding__beneficiary__region")
 
     list_display = ["uploaded_at", "binding", "content_type", "size", "review", "open_file"]
     list_filter = ["review"]
@@ -128,14 +122,7 @@ class EvidenceAdmin(admin.ModelAdmin):
         evidence = self.get_queryset(request).filter(pk=pk).first()
         if evidence is None or not self.has_view_permission(request, evidence):
             raise Http404
-        return FileResponse(evidence.file.open("rb"), content_type=evidence.content_type)
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Evidence]:
-        qs = super().get_queryset(request)
-        region = staff_region_id(request)
-        if region is None:
-            return qs
-        return qs.filter(Q(binding__sharer__region_id=region) | Q(binding__beneficiary__region_id=region))
+        return document_response(evidence.file, content_type=evidence.content_type, name=str(evidence.pk))
 
     def _review(self, request: HttpRequest, queryset: QuerySet[Evidence], approve: bool) -> None:
         done = 0
@@ -163,39 +150,31 @@ class EvidenceAdmin(admin.ModelAdmin):
 
 
 @admin.register(KinshipEdge)
-class KinshipEdgeAdmin(admin.ModelAdmin):
+class KinshipEdgeAdmin(RegionScopedAdmin):
+    """Registry edges with at least one end in the officer's region; the raw-id fields accept
+    persons of that region only (`RegionScopedAdmin.formfield_for_foreignkey`)."""
+
+    region_paths = ("a__region", "b__region")
     list_display = ["kind", "a", "b", "parent_kind", "valid_from", "valid_to", "source"]
     list_filter = ["kind", "parent_kind"]
     list_select_related = ["a", "b"]
     raw_id_fields = ["a", "b"]
     show_full_result_count = False
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[KinshipEdge]:
-        qs = super().get_queryset(request)
-        region = staff_region_id(request)
-        return qs if region is None else qs.filter(Q(a__region_id=region) | Q(b__region_id=region))
-
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
 @admin.register(PolicyVersion)
-class PolicyVersionAdmin(admin.ModelAdmin):
+class PolicyVersionAdmin(RegionScopedAdmin):
+    """Policy versions are per pooling region (DESIGN.md section 5): an officer keeps their own
+    region's; the region field offers only that region."""
+
+    region_paths = ("region",)
     list_display = ["region", "effective_from", "scope", "note"]
     list_filter = ["scope"]
     list_select_related = ["region"]
     search_fields = ["region__code", "region__name"]
-
-    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        region = staff_region_id(request)
-        if db_field.name == "region" and region is not None:
-            kwargs["queryset"] = PoolingRegion.objects.filter(pk=region)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[PolicyVersion]:
-        qs = super().get_queryset(request)
-        region = staff_region_id(request)
-        return qs if region is None else qs.filter(region_id=region)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from accounts.errors import AccountsError
 from accounts.identity import CARD_SHAPE, normalize_card_number
 from accounts.models import User
-from accounts.selectors import person_get_by_card
+from accounts.selectors import person_get_by_card_at_counter
 from accounts.services import person_view_record
 from family_sharing.errors import SharingError
 from family_sharing.models import Binding
@@ -43,6 +43,7 @@ from family_sharing.services import (
 )
 from portal.api import Pagination
 from portal.core.errors import INVALID, NOT_FOUND, ApplicationError
+from portal.core.ratelimit import hit
 from portal.schema import error_responses
 
 BINDING_ID = OpenApiParameter("binding_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
@@ -99,10 +100,12 @@ class BindingCheckApi(APIView):
         operation_id="bindings_check",
     )
     def post(self, request: Request) -> Response:
+        actor = _actor(request)
+        hit("binding_check", request=request, key=str(actor.pk))
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         result = binding_check(
-            actor=_actor(request),
+            actor=actor,
             beneficiary_id_number=data.validated_data["beneficiary_id_number"],
             beneficiary_name=data.validated_data["beneficiary_name"],
             relation_code=data.validated_data["relation_code"],
@@ -389,7 +392,7 @@ class CounterCardApi(APIView):
         card = normalize_card_number(card_number)
         if not CARD_SHAPE.match(card):
             raise ApplicationError.of(INVALID, AccountsError.CARD_NUMBER_FORMAT, field="card_number")
-        person = person_get_by_card(card_number=card)
+        person = person_get_by_card_at_counter(staff=_actor(request), card_number=card)
         if person is None:
             raise ApplicationError(
                 NOT_FOUND, [SharingError.CARD_NOT_FOUND.reason("card_number")], code="not_found"

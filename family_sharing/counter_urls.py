@@ -13,6 +13,7 @@ urlpatterns = [
     path("bind/", views.counter_bind, name="bind"),
     path("bind/done/", views.counter_bind_done, name="bind-done"),
     path("settle/", settlement_views.counter_settle, name="settle"),
+    path("settle/<str:token>/", settlement_views.counter_settle_holder, name="settle-holder"),
     path("settlements/", settlement_views.counter_settlements, name="settlements"),
     path("settlements/<uuid:settlement_id>/", settlement_views.counter_receipt, name="receipt"),
     path("settlements/<uuid:settlement_id>/reverse/", settlement_views.counter_reverse, name="reverse"),

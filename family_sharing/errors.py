@@ -49,6 +49,7 @@ class SharingError(ErrorCode):
     EVIDENCE_TYPE = "evidence_type", "只能上传 PDF、JPEG 或 PNG 文件（按文件内容判断）"
     EVIDENCE_TOO_LARGE = "evidence_too_large", "文件不能超过 5 MB"
     EVIDENCE_NOT_NEEDED = "evidence_not_needed", "这个绑定现在不需要补充材料"
+    EVIDENCE_TOO_MANY = "evidence_too_many", "每个绑定最多上传10份证明材料，已达到上限"
     # monthly limit
     LIMIT_INVALID = "limit_invalid", "每月限额应为不小于0的整数（单位：分），或留空表示不限"
     # throttling

@@ -63,6 +63,7 @@ REASON_MSGIDS: dict[SharingError, str] = {
     SharingError.EVIDENCE_TYPE: gettext_noop("只能上传 PDF、JPEG 或 PNG 文件（按文件内容判断）"),
     SharingError.EVIDENCE_TOO_LARGE: gettext_noop("文件不能超过 5 MB"),
     SharingError.EVIDENCE_NOT_NEEDED: gettext_noop("这个绑定现在不需要补充材料"),
+    SharingError.EVIDENCE_TOO_MANY: gettext_noop("每个绑定最多上传10份证明材料，已达到上限"),
     SharingError.LOOKUP_THROTTLED: gettext_noop("查询亲属信息失败次数过多，请一小时后再试"),
     SharingError.CARD_NOT_FOUND: gettext_noop("未找到该社会保障卡"),
 }

@@ -24,7 +24,7 @@ from family_sharing.models import (
 )
 from family_sharing.relations import Kin
 from family_sharing.selectors import beneficiary_lookup, binding_guardian_may_consent, is_minor
-from family_sharing.throttling import lookup_failure_record, lookup_throttle_check
+from family_sharing.throttling import lookup_failure_release, lookup_failure_reserve
 from portal.core.errors import CONFLICT, FORBIDDEN, INVALID, REFUSED, ApplicationError
 from portal.core.time import today
 from portal.core.uploads import UploadProblem, upload_check
@@ -99,11 +99,11 @@ def binding_check(
     as_of: dt.date | None,
 ) -> Eligibility:
     """Read-only eligibility for the caller as sharer. Failed look-ups count against a per-user limit."""
-    lookup_throttle_check(actor)
+    lookup_failure_reserve(actor)
     relation = relation_facts(relation_code)
     beneficiary = beneficiary_lookup(id_number=beneficiary_id_number, name=beneficiary_name)
-    if beneficiary is None:
-        lookup_failure_record(actor)
+    if beneficiary is not None:
+        lookup_failure_release(actor)
     return binding_eligibility(
         sharer=actor.person, beneficiary=beneficiary, relation=relation, as_of=as_of or today()
     )
@@ -315,13 +315,22 @@ def binding_set_limit(*, actor: User, binding: Binding, monthly_limit_fen: int |
     return binding
 
 
+# Evidence files one binding may hold (issue 15): enough for a household register, certificates and
+# a re-upload or two, not a store of unlimited files.
+MAX_EVIDENCE_FILES = 10
+
+
 @transaction.atomic
 def binding_evidence_upload(*, actor: User, binding: Binding, file: UploadedFile) -> Evidence:
+    """Stores one evidence file. The count is taken under the binding's row lock, so parallel uploads
+    queue there and cannot pass MAX_EVIDENCE_FILES together."""
     binding = _lock(binding)
     if actor.person_id not in (binding.sharer_id, binding.beneficiary_id):
         raise ApplicationError(FORBIDDEN)
     if binding.status != S.NEEDS_EVIDENCE:
         raise ApplicationError.of(CONFLICT, SharingError.EVIDENCE_NOT_NEEDED)
+    if Evidence.objects.filter(binding=binding).count() >= MAX_EVIDENCE_FILES:
+        raise ApplicationError.of(CONFLICT, SharingError.EVIDENCE_TOO_MANY, field="file")
     content_type, problem = upload_check(file)
     if problem is UploadProblem.SIZE:
         raise ApplicationError.of(INVALID, SharingError.EVIDENCE_TOO_LARGE, field="file")

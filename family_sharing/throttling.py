@@ -1,11 +1,18 @@
 """Failed look-ups of other people are limited per user, so the check cannot be used to find out
-whether an identity number exists (API.md section 2: 429 with Retry-After)."""
+whether an identity number exists (API.md section 2: 429 with Retry-After).
+
+A look-up first reserves a failure (one atomic Redis INCR) and gives it back when the person is found.
+Counting before the look-up is what makes the limit hold under parallel requests: the eleventh of
+eleven simultaneous look-ups sees 11, whatever the order (a read-then-increment let them all through).
+The edges (API and pages) count every check per user and per client address besides
+(portal.core.ratelimit scope "binding_check")."""
 
 from django.core.cache import cache
 
 from accounts.models import User
 from family_sharing.errors import SharingError
-from portal.core.errors import THROTTLED, ApplicationError
+from portal.core.errors import THROTTLED
+from portal.core.ratelimit import RateLimited
 
 LOOKUP_FAILURES_PER_HOUR = 10
 WINDOW_SECONDS = 3600
@@ -15,19 +22,23 @@ def _key(user: User) -> str:
     return f"lookup-failures:{user.pk}"
 
 
-class LookupThrottled(ApplicationError):
-    retry_after = WINDOW_SECONDS
-
-
-def lookup_throttle_check(user: User) -> None:
-    if int(cache.get(_key(user), 0)) >= LOOKUP_FAILURES_PER_HOUR:
-        raise LookupThrottled(THROTTLED, [SharingError.LOOKUP_THROTTLED.reason()])
-
-
-def lookup_failure_record(user: User) -> None:
+def lookup_failure_reserve(user: User) -> None:
+    """Counts this look-up as a failure until `lookup_failure_release`; refuses the eleventh."""
     key = _key(user)
-    if not cache.add(key, 1, WINDOW_SECONDS):
-        try:
-            cache.incr(key)
-        except ValueError:
-            cache.set(key, 1, WINDOW_SECONDS)
+    cache.add(key, 0, WINDOW_SECONDS)
+    try:
+        count = int(cache.incr(key))
+    except ValueError:  # the window expired between add and incr
+        cache.add(key, 0, WINDOW_SECONDS)
+        count = int(cache.incr(key))
+    if count > LOOKUP_FAILURES_PER_HOUR:
+        lookup_failure_release(user)
+        raise RateLimited(THROTTLED, [SharingError.LOOKUP_THROTTLED.reason()], retry_after=WINDOW_SECONDS)
+
+
+def lookup_failure_release(user: User) -> None:
+    """The person was found: the reserved failure is given back."""
+    try:
+        cache.decr(_key(user))
+    except ValueError:  # expired meanwhile: nothing to give back
+        pass

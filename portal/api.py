@@ -4,7 +4,7 @@ page shape of every list."""
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -32,9 +32,26 @@ def _flatten(detail: Any, field: str | None = None) -> list[Reason]:
     return [Reason("invalid", str(detail), field)]
 
 
+# The framework's own refusals, with a Chinese message each (API.md section 1: every message is
+# Chinese, the code may be the framework's). DRF words some of them in English whatever the language
+# (a JSON parse error carries the parser's English text).
+FRAMEWORK_ERRORS: dict[type[exceptions.APIException], tuple[str, str]] = {
+    exceptions.ParseError: ("parse_error", "请求内容不是有效的 JSON，请检查格式"),
+    exceptions.UnsupportedMediaType: (
+        "unsupported_media_type",
+        "不支持的请求内容类型，请以 application/json 提交",
+    ),
+    exceptions.MethodNotAllowed: ("method_not_allowed", "该地址不支持此请求方法"),
+    exceptions.NotAcceptable: ("not_acceptable", "无法以所要求的格式返回，请接受 application/json"),
+}
+
+
 def _to_application_error(exc: Exception) -> ApplicationError | None:
     if isinstance(exc, ApplicationError):
         return exc
+    for kind, (code, message) in FRAMEWORK_ERRORS.items():
+        if isinstance(exc, kind):
+            return ApplicationError(exc.status_code, [Reason(code, message)], code=code, message=message)
     if isinstance(exc, exceptions.ValidationError):
         # One cause: its own code is the error; several: invalid_request with every one in details.
         return ApplicationError(status.HTTP_400_BAD_REQUEST, _flatten(exc.get_full_details()))
@@ -71,3 +88,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
 def error_response(error: ApplicationError) -> Response:
     return Response(error.as_dict(), status=error.status)
+
+
+def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    """Any path under /api/v1/ that names no operation: the JSON error body, never the HTML page."""
+    error = ApplicationError(status.HTTP_404_NOT_FOUND, [])
+    return JsonResponse(error.as_dict(), status=error.status, json_dumps_params={"ensure_ascii": False})

@@ -1,7 +1,9 @@
 """Demo regions, persons, families, staff and logins for the first run (`seed_demo`).
 
 Everything goes through the same paths as real data: the import commands for persons and
-institutions, the staff service for staff. Running it again changes nothing."""
+institutions, the staff service for staff. Running it again changes nothing. It refuses to run under
+production settings (DEMO_DATA_ALLOWED is False there): every demo login shares one authenticator key
+that is printed and published."""
 
 import base64
 import csv
@@ -10,6 +12,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management import call_command
 from django.db import transaction
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -23,6 +26,7 @@ from accounts.selectors import person_get_by_id_number
 from accounts.services import staff_create
 from family_sharing.contributions.imports import COLUMNS as CONTRIBUTION_COLUMNS
 from family_sharing.imports.kinship import COLUMNS as KINSHIP_COLUMNS
+from portal.core.errors import FORBIDDEN, ApplicationError, ErrorCode
 from portal.core.time import add_months, today
 
 # One authenticator secret for every demo login (20 bytes, shown in base32 when the portal starts).
@@ -272,8 +276,22 @@ def _demo_static_tokens(user: User) -> None:
         StaticToken.objects.get_or_create(device=device, token=token)
 
 
+class DemoError(ErrorCode):
+    DEMO_REFUSED = (
+        "demo_refused_in_production",
+        "生产环境不能写入演示数据（演示账号共用公开的动态验证码密钥）",
+    )
+
+
+def demo_allowed_check() -> None:
+    """Raises unless these settings allow demo data (DEMO_DATA_ALLOWED; False in production)."""
+    if not getattr(settings, "DEMO_DATA_ALLOWED", False):
+        raise ApplicationError.of(FORBIDDEN, DemoError.DEMO_REFUSED)
+
+
 @transaction.atomic
 def seed_demo(*, staff_password: str) -> list[DemoLogin]:
+    demo_allowed_check()
     with tempfile.TemporaryDirectory() as tmp:
         _import_reference(Path(tmp))
     logins: list[DemoLogin] = []

@@ -1,10 +1,12 @@
 """The composition root's URL map (API.md sections 1, 2, 3 and 6)."""
 
 from django.contrib import admin
-from django.urls import URLPattern, URLResolver, include, path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from accounts.phone_admin import person_phone_view
 from portal import views
+from portal.api import not_found as api_not_found
 
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("accounts.api_urls")),
@@ -13,6 +15,8 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("certification.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    # Last: every other path under /api/v1/ answers the JSON 404 body (API.md section 1).
+    re_path(r"^.*$", api_not_found, name="api-not-found"),
 ]
 
 urlpatterns = [
@@ -21,6 +25,12 @@ urlpatterns = [
     path("readyz", views.readyz, name="readyz"),
     path("display/", views.display_toggle, name="display-toggle"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # The bureau's change of a number on file (accounts/phone_admin.py), beside the person's page.
+    path(
+        "admin/accounts/person/<int:person_id>/phone/",
+        admin.site.admin_view(person_phone_view),
+        name="admin-person-phone",
+    ),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("", include("accounts.urls")),

@@ -1,28 +1,34 @@
 """Bureau staff's view of family-service delegations (region of the principal), their documents and
 acts. Read-only but for one write: staff may revoke a live delegation with a reason (through
-`delegation_revoke_by_staff`, which records who and why). Delegations are added by the agent and
-confirmed or revoked by the principal (or a minor's guardian) on /family-service/."""
+`delegation_revoke_by_staff`, which records who and why), and one add: for a child under 16 whose
+guardian is not a registry parent, an officer who checked the documents opens the delegation
+(`…/delegation/open-for-child/`, `delegation_open_by_staff`). Other delegations are added by the
+agent and confirmed or revoked by the principal (or a child's registry guardian) on /family-service/."""
 
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
+from accounts.admin_lookup import PersonFilteredAdmin
+from accounts.delegations.errors import DelegationError as E
+from accounts.delegations.forms import StaffOpenForm
 from accounts.delegations.models import LIVE_DELEGATION, Delegation, DelegationAct, DelegationDocument
-from accounts.delegations.services import delegation_revoke_by_staff
+from accounts.delegations.services import delegation_open_by_staff, delegation_revoke_by_staff
+from accounts.models import Person, Role, User
 from portal.admin_helpers import (
     DocumentFilesAdmin,
     ReadOnlyAdmin,
     ReadOnlyInline,
+    RegionScopedAdmin,
     UploadedDocumentInline,
     form_page,
     staff_region_id,
 )
-from portal.core.errors import ApplicationError, Reason
+from portal.core.errors import REFUSED, ApplicationError, Reason
 
 
 class DocumentInline(UploadedDocumentInline):
@@ -46,12 +52,10 @@ class RevokeForm(forms.Form):
 
 
 @admin.register(Delegation)
-class DelegationAdmin(DocumentFilesAdmin, ReadOnlyAdmin):
+class DelegationAdmin(PersonFilteredAdmin, DocumentFilesAdmin, ReadOnlyAdmin):
     list_display = ["created_at", "agent", "principal", "relation", "scopes", "status", "revoke_link"]
     list_filter = ["status"]
     list_select_related = ["agent", "principal", "relation"]
-    search_fields = ["principal__card_number"]
-    search_help_text = "输入委托人完整的社会保障卡号"
     show_full_result_count = False
     fields = readonly_fields = (
         "agent",
@@ -65,15 +69,14 @@ class DelegationAdmin(DocumentFilesAdmin, ReadOnlyAdmin):
         "ended_at",
         "revoked_by",
         "revoke_reason",
+        "opened_by",
+        "documents_checked",
     )
     inlines = [DocumentInline, ActInline]
     document_model = DelegationDocument
     document_parent = "delegation"
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Delegation]:
-        qs = super().get_queryset(request)
-        region = staff_region_id(request)
-        return qs if region is None else qs.filter(principal__region_id=region)
+    region_paths = ("principal__region",)
+    person_paths = ("principal",)
 
     def _may_revoke(self, request: HttpRequest) -> bool:
         return request.user.has_perm("accounts.change_delegation")
@@ -88,6 +91,11 @@ class DelegationAdmin(DocumentFilesAdmin, ReadOnlyAdmin):
     def get_urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view(self.revoke_view)
         return [
+            path(
+                "open-for-child/",
+                self.admin_site.admin_view(self.open_for_child_view),
+                name="accounts_delegation_open_for_child",
+            ),
             path("<uuid:delegation_id>/revoke/", view, name="accounts_delegation_revoke"),
             *super().get_urls(),
         ]
@@ -123,15 +131,67 @@ class DelegationAdmin(DocumentFilesAdmin, ReadOnlyAdmin):
             submit_label="撤销授权",
         )
 
+    def open_for_child_view(self, request: HttpRequest) -> HttpResponse:
+        """为孩子开通亲情服务: the officer has seen the documents; the child must be of their region."""
+        if not request.user.has_perm("accounts.add_delegation"):
+            raise Http404
+        form = StaffOpenForm(request.POST or None)
+        errors: list[Reason] = []
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                delegation = delegation_open_by_staff(
+                    actor=request.user,  # type: ignore[arg-type]
+                    principal=_person(
+                        data["principal_card_number"],
+                        data["principal_name"],
+                        E.PRINCIPAL_NOT_FOUND,
+                        region_id=staff_region_id(request),
+                    ),
+                    agent=_agent(data["agent_card_number"], data["agent_name"]),
+                    relation_code=data["relation_code"],
+                    scopes=data["scopes"],
+                    documents_checked=data["documents_checked"],
+                )
+            except ApplicationError as error:
+                errors = error.details or [Reason(error.code, error.message)]
+            else:
+                messages.success(request, "已开通，并已通知代办人和孩子户籍登记的父母。")
+                return HttpResponseRedirect(reverse("admin:accounts_delegation_change", args=[delegation.pk]))
+        return form_page(
+            request,
+            self.admin_site,
+            title="为未满16周岁的孩子开通亲情服务",
+            intro="只在核验过户口簿、出生医学证明、监护人身份证等证件后办理；"
+            "孩子须属于您的统筹区。开通后立即生效，代办人和孩子户籍登记的父母都会收到通知。",
+            form=form,
+            errors=errors,
+            submit_label="核验无误，开通",
+        )
+
+
+def _person(card_number: str, name: str, not_found: E, *, region_id: int | None = None) -> Person:
+    """The holder of this card under this name (in `region_id` when given: another region's child is
+    not found, as an unknown card is)."""
+    people = Person.objects.filter(card_number=card_number.strip().upper(), name=name.strip())
+    person = (people if region_id is None else people.filter(region_id=region_id)).first()
+    if person is None:
+        raise ApplicationError.of(REFUSED, not_found)
+    return person
+
+
+def _agent(card_number: str, name: str) -> User:
+    person = _person(card_number, name, E.AGENT_NOT_FOUND)
+    user = User.objects.filter(person=person, role=Role.RESIDENT).first()
+    if user is None:
+        raise ApplicationError.of(REFUSED, E.AGENT_NOT_FOUND)
+    return user
+
 
 @admin.register(DelegationAct)
-class DelegationActAdmin(ReadOnlyAdmin):
+class DelegationActAdmin(ReadOnlyAdmin, RegionScopedAdmin):
     list_display = ["at", "agent", "principal", "scope", "action"]
     list_filter = ["scope"]
     list_select_related = ["agent", "principal"]
     fields = readonly_fields = ("delegation", "agent", "principal", "scope", "action", "detail", "at")
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[DelegationAct]:
-        qs = super().get_queryset(request)
-        region = staff_region_id(request)
-        return qs if region is None else qs.filter(principal__region_id=region)
+    region_paths = ("principal__region",)

@@ -1,7 +1,9 @@
-"""Family-service API: the caller's delegations (as agent and as principal), adding one (multipart,
-with the identity document and, for a principal under 16, a face photo), the principal's
-confirmation and revocation, and the rights summary for an agent with `view_rights`. Acting beyond
-a delegation's scope is 403 `permission_denied` with the specific reason in `details`."""
+"""Family-service API: the caller's delegations (as agent, as principal, and as registry guardian of
+a child under 16), adding one (multipart, with the identity document and, for a child of the
+caller, a face photo; the principal look-up is rate-limited per user and per address), the
+principal's confirmation, revocation (the principal, or a guardian with a reason), and the rights
+summary for an agent with `view_rights`: 404, whatever the reason, unless the caller is the agent of
+an active delegation granting it."""
 
 from typing import Any
 
@@ -14,8 +16,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.delegations.models import Delegation
-from accounts.delegations.selectors import delegation_get, delegation_list
+from accounts.delegations.models import Delegation, Scope
+from accounts.delegations.selectors import delegation_for_agent, delegation_get, delegation_list
 from accounts.delegations.services import (
     delegation_confirm,
     delegation_create,
@@ -23,6 +25,7 @@ from accounts.delegations.services import (
     delegation_rights_view,
 )
 from accounts.models import Role, User
+from portal.core import ratelimit
 from portal.core.errors import NOT_FOUND, ApplicationError
 from portal.schema import error_responses
 
@@ -60,11 +63,31 @@ class DelegationSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     confirmed_at = serializers.DateTimeField(allow_null=True)
     ended_at = serializers.DateTimeField(allow_null=True)
-    revoke_reason = serializers.CharField(help_text="bureau staff's reason when they revoked it, else empty")
+    revoke_reason = serializers.CharField(
+        help_text="the reason bureau staff or a guardian gave when they revoked it, else empty"
+    )
+    revoked_by = serializers.SerializerMethodField(
+        help_text="who revoked it: principal, agent, guardian or staff; empty while it is live"
+    )
 
     def get_role(self, obj: Delegation) -> str:
+        """agent, principal, or guardian (a registry parent of a principal under 16)."""
         viewer = self.context.get("viewer")
-        return "agent" if viewer is not None and obj.agent_id == viewer.pk else "principal"
+        if viewer is not None and obj.agent_id == viewer.pk:
+            return "agent"
+        if viewer is not None and obj.principal_id == viewer.person_id:
+            return "principal"
+        return "guardian"
+
+    def get_revoked_by(self, obj: Delegation) -> str:
+        by = obj.revoked_by
+        if by is None:
+            return ""
+        if by.role != Role.RESIDENT:
+            return "staff"
+        if by.pk == obj.agent_id:
+            return "agent"
+        return "principal" if by.person_id == obj.principal_id else "guardian"
 
     def get_agent_name_masked(self, obj: Delegation) -> str:
         person = obj.agent.person
@@ -97,7 +120,7 @@ class DelegationListCreateApi(APIView):
     @extend_schema(
         tags=TAGS,
         request={"multipart/form-data": InputSerializer},
-        responses={201: DelegationSerializer, **error_responses(400, 409, 422)},
+        responses={201: DelegationSerializer, **error_responses(400, 409, 422, 429)},
         operation_id="delegations_create",
     )
     def post(self, request: Request) -> Response:
@@ -106,6 +129,7 @@ class DelegationListCreateApi(APIView):
         form = self.InputSerializer(data={**{k: data.get(k) for k in data}, "scopes": scopes})
         form.is_valid(raise_exception=True)
         v = form.validated_data
+        ratelimit.hit("delegation_lookup", request=request, key=str(_actor(request).pk))
         delegation = delegation_create(
             actor=_actor(request),
             principal_name=v["principal_name"],
@@ -144,15 +168,29 @@ class DelegationConfirmApi(APIView):
 class DelegationRevokeApi(APIView):
     permission_classes = [IsResident]
 
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField(
+            max_length=200,
+            required=False,
+            allow_blank=True,
+            help_text="required of a guardian ending a delegation they are neither side of",
+        )
+
     @extend_schema(
         tags=TAGS,
         parameters=[DELEGATION_ID],
-        request=None,
-        responses={200: DelegationSerializer, **error_responses(403, 404, 409)},
+        request=InputSerializer,
+        responses={200: DelegationSerializer, **error_responses(400, 403, 404, 409)},
         operation_id="delegations_revoke",
     )
     def post(self, request: Request, delegation_id: str) -> Response:
-        delegation = delegation_revoke(actor=_actor(request), delegation=_visible(request, delegation_id))
+        form = self.InputSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        delegation = delegation_revoke(
+            actor=_actor(request),
+            delegation=_visible(request, delegation_id),
+            reason=form.validated_data.get("reason", ""),
+        )
         return _out(request, delegation)
 
 
@@ -175,7 +213,12 @@ class DelegationRightsApi(APIView):
         operation_id="delegations_rights",
     )
     def get(self, request: Request, delegation_id: str) -> Response:
-        summary = delegation_rights_view(actor=_actor(request), delegation=_visible(request, delegation_id))
+        delegation = delegation_for_agent(
+            viewer=_actor(request), delegation_id=delegation_id, scope=Scope.VIEW_RIGHTS
+        )
+        if delegation is None:  # the same 404 for no such id, someone else's, not active, another scope
+            raise ApplicationError(NOT_FOUND)
+        summary = delegation_rights_view(actor=_actor(request), delegation=delegation)
         person = summary.person
         out = {
             "name_masked": person.name_masked,

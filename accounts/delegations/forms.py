@@ -51,3 +51,34 @@ class DelegationForm(PortalForm):
         field = self.fields["relation_code"]
         assert isinstance(field, forms.ChoiceField)
         field.choices = [("", _("请选择")), *[(r.code, r.name_shown) for r in rows]]
+
+
+class StaffOpenForm(forms.Form):
+    """为未满16周岁的孩子开通亲情服务 in the admin, after the officer checked the documents: who the
+    child and the agent are (card number and name, as on their documents) and what was seen.
+    The admin is Chinese only, as the rest of it."""
+
+    principal_name = forms.CharField(label="孩子姓名", max_length=50)
+    principal_card_number = forms.CharField(label="孩子社会保障卡号", max_length=16)
+    agent_name = forms.CharField(label="代办人（监护人）姓名", max_length=50)
+    agent_card_number = forms.CharField(
+        label="代办人社会保障卡号", max_length=16, help_text="代办人须已在门户注册"
+    )
+    relation_code = forms.ChoiceField(label="孩子是代办人的", choices=())
+    scopes = forms.MultipleChoiceField(
+        label="授权范围", choices=SCOPE_CHOICES, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    documents_checked = forms.CharField(
+        label="核验的证件",
+        max_length=200,
+        required=False,  # the service refuses an empty one with its own code
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="例如：户口簿、出生医学证明、监护人身份证、法院指定监护的判决书",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        rows = RelationCode.objects.filter(near_relative=True).order_by("code")
+        field = self.fields["relation_code"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", "请选择"), *[(r.code, r.name_shown) for r in rows]]

@@ -27,8 +27,9 @@ LIVE_DELEGATION = [DelegationStatus.PENDING.value, DelegationStatus.ACTIVE.value
 
 class Delegation(models.Model):
     """An agent (a resident) may act for a principal (a person) within `scopes`. An adult principal
-    confirms it on their own page (the face check of DESIGN.md 10); a principal under 16 has no
-    confirmation step, the agent's upload of the child's face photo stands for it."""
+    confirms it on their own page (the face check of DESIGN.md 10). For a principal under 16 only a
+    registry guardian opens one (with the child's face photo), or a bureau officer who checked the
+    documents at the window (`opened_by`, `documents_checked`); there is no confirmation step."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     agent = models.ForeignKey(
@@ -58,6 +59,15 @@ class Delegation(models.Model):
         verbose_name="撤销人",
     )
     revoke_reason = models.CharField("撤销原因", max_length=200, blank=True, default="")
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="办理的经办人员",
+    )
+    documents_checked = models.CharField("核验的证件", max_length=200, blank=True, default="")
 
     class Meta:
         verbose_name = verbose_name_plural = "亲情服务授权"
@@ -74,6 +84,11 @@ class Delegation(models.Model):
                 condition=Q(status=DelegationStatus.REVOKED.value, ended_at__isnull=False)
                 | Q(~Q(status=DelegationStatus.REVOKED.value), revoked_by__isnull=True, revoke_reason=""),
                 name="delegation_revocation_recorded",
+            ),
+            models.CheckConstraint(
+                condition=Q(opened_by__isnull=True, documents_checked="")
+                | Q(Q(opened_by__isnull=False, principal_minor=True), ~Q(documents_checked="")),
+                name="delegation_opened_by_staff_recorded",
             ),
             models.UniqueConstraint(
                 fields=["agent", "principal"],

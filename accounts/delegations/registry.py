@@ -1,8 +1,9 @@
 """What other apps plug into family service, so that accounts never imports them: sections of the
-rights summary (权益单) and the page an agent opens to act under a scope. Apps register in their
+rights summary (权益单), the page an agent opens to act under a scope, and who the registry guardians
+of a child are (the kinship registry lives in family_sharing). Apps register in their
 AppConfig.ready()."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +13,7 @@ from accounts.models import Person
 RightsRows = list[tuple[str, str]]
 _sections: list[tuple[Any, Callable[[Person], RightsRows]]] = []
 _actions: dict[str, "ScopeAction"] = {}
+_guardians: list["GuardianSource"] = []
 
 
 @dataclass(frozen=True)
@@ -36,3 +38,29 @@ def scope_action_register(action: ScopeAction) -> None:
 
 def scope_action(scope: str) -> ScopeAction | None:
     return _actions.get(scope)
+
+
+@dataclass(frozen=True)
+class GuardianSource:
+    """The registry's parents who count as guardians (DESIGN.md section 10: a `parent` edge of kind
+    birth, adoptive or step_supported). `guardians(child)` are the ids of the child's guardians;
+    `wards(parent)` the ids of the persons this one is a guardian of, as a list or a subquery of
+    ids (whatever their age; callers apply the under-16 rule)."""
+
+    guardians: Callable[[Person], Iterable[int]]
+    wards: Callable[[Person], Any]
+
+
+def guardian_source_register(source: GuardianSource) -> None:
+    _guardians[:] = [source]
+
+
+def guardian_ids(child: Person) -> set[int]:
+    """Ids of the child's registry guardians; none when no app says (so only an officer may open a
+    delegation for a child: the rule fails closed)."""
+    return {int(i) for source in _guardians for i in source.guardians(child)}
+
+
+def ward_ids(parent: Person) -> Any:
+    """The persons `parent` is a registry guardian of: a subquery or list usable in `pk__in`."""
+    return _guardians[0].wards(parent) if _guardians else []

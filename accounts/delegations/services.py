@@ -18,16 +18,15 @@ from accounts.delegations.models import (
     DocumentKind,
     Scope,
 )
-from accounts.delegations.selectors import RightsSummary
-from accounts.models import Person, PersonalAccount, RelationCode, User
+from accounts.delegations.registry import guardian_ids
+from accounts.delegations.selectors import RightsSummary, under_16_born_after
+from accounts.models import Person, PersonalAccount, RelationCode, Role, User
 from accounts.notifications import message_send
 from accounts.selectors import staff_serves
 from portal.core.errors import CONFLICT, FORBIDDEN, INVALID, REFUSED, ApplicationError, Reason
-from portal.core.time import today
 from portal.core.uploads import IMAGE_TYPES, UploadProblem, upload_check
 
 S = DelegationStatus
-MINOR_AGE = 16
 
 
 def scopes_parse(scopes: Iterable[str]) -> list[str]:
@@ -43,10 +42,12 @@ def scopes_parse(scopes: Iterable[str]) -> list[str]:
 
 
 def is_under_16(person: Person, *, on: dt.date | None = None) -> bool:
-    day = on or today()
-    born = person.birth_date
-    age = day.year - born.year - ((day.month, day.day) < (born.month, born.day))
-    return age < MINOR_AGE
+    return person.birth_date > under_16_born_after(on)
+
+
+def is_guardian(*, actor: User, child: Person) -> bool:
+    """A registry parent (birth, adoptive, supported step-parent) of a child under 16."""
+    return actor.person_id is not None and is_under_16(child) and actor.person_id in guardian_ids(child)
 
 
 def _document(delegation: Delegation, kind: str, file: UploadedFile, allowed: set[str]) -> None:
@@ -61,6 +62,32 @@ def _document(delegation: Delegation, kind: str, file: UploadedFile, allowed: se
     )
 
 
+def _principal_for(*, actor: User, name: str, card_number: str) -> Person | None:
+    """The person the agent may ask to act for: the holder of this card under this name, and for a
+    child under 16 only when the agent is the child's registry guardian. Everything else is the same
+    None, so that the answer tells a stranger neither that the card exists nor that its holder is a
+    minor (the guardian rule of DESIGN.md section 10)."""
+    card = (card_number or "").strip().upper()
+    person = Person.objects.filter(card_number=card, name=(name or "").strip()).first()
+    if person is None or (is_under_16(person) and not is_guardian(actor=actor, child=person)):
+        return None
+    return person
+
+
+def _tell_guardians(delegation: Delegation, *, by: str) -> None:
+    """Every registry guardian of the child but the agent learns of a delegation opened for them."""
+    child = delegation.principal
+    scopes = "、".join(Scope(s).label for s in delegation.scopes)
+    guardians = Person.objects.filter(pk__in=guardian_ids(child) - {delegation.agent.person_id})
+    for guardian in guardians:
+        message_send(
+            person=guardian,
+            subject="孩子的亲情服务授权已开通",
+            body=f"{by}为{child.name_masked}开通了亲情服务授权，代办人{agent_name(delegation.agent)}，"
+            f"可以代办：{scopes}。您是孩子的监护人，可以在门户“亲情服务”里查看或撤销。",
+        )
+
+
 @transaction.atomic
 def delegation_create(
     *,
@@ -72,8 +99,10 @@ def delegation_create(
     id_document: UploadedFile | None,
     face_photo: UploadedFile | None = None,
 ) -> Delegation:
-    """The agent (`actor`) asks to act for a relative. An adult principal confirms on their own page;
-    a principal under 16 needs a face photo and no confirmation."""
+    """The agent (`actor`) asks to act for a relative. An adult principal confirms on their own page.
+    For a child under 16 only a registry guardian may ask, with the child's face photo, and the
+    delegation is active at once; every other guardian is told and may revoke it. For anyone else a
+    child is 422 `principal_not_found`, exactly as an unknown card (the edges rate-limit the look-up)."""
     wanted = scopes_parse(scopes)
     problems: list[Reason] = []
     if id_document is None:
@@ -81,10 +110,9 @@ def delegation_create(
     relation = RelationCode.objects.filter(pk=(relation_code or "").strip()).first()
     if relation is None:
         problems.append(E.RELATION_UNKNOWN.reason("relation_code"))
-    card = (principal_card_number or "").strip().upper()
-    principal = Person.objects.filter(card_number=card, name=(principal_name or "").strip()).first()
+    principal = _principal_for(actor=actor, name=principal_name, card_number=principal_card_number)
     minor = principal is not None and is_under_16(principal)
-    if minor and face_photo is None:
+    if minor and face_photo is None:  # only the guardian gets this far with a child
         problems.append(E.FACE_PHOTO_REQUIRED.reason("face_photo"))
     if problems:
         raise ApplicationError(INVALID, problems)
@@ -110,12 +138,74 @@ def delegation_create(
     _document(delegation, DocumentKind.ID_DOCUMENT, id_document, {"application/pdf", *IMAGE_TYPES})
     if face_photo is not None:
         _document(delegation, DocumentKind.FACE_PHOTO, face_photo, IMAGE_TYPES)
-    if not minor:
+    if minor:
+        _tell_guardians(delegation, by=f"{agent_name(actor)}（监护人）")
+    else:
         message_send(
             person=principal,
             subject="亲情服务授权申请",
             body=f"{agent_name(actor)}申请为您代办医保业务（亲情服务），请登录门户“亲情服务”确认是否同意。",
         )
+    return delegation
+
+
+@transaction.atomic
+def delegation_open_by_staff(
+    *,
+    actor: User,
+    principal: Person,
+    agent: User,
+    relation_code: str,
+    scopes: Iterable[str],
+    documents_checked: str,
+) -> Delegation:
+    """A bureau officer of the child's region, having checked the documents at the window (household
+    register, birth certificate, the guardian's identity card, a court's appointment...), opens a
+    delegation for a child under 16 for `agent` (who need not be a registry parent: a grandparent
+    appointed guardian, say). Active at once; who opened it and what they checked are recorded; the
+    agent and every registry guardian are told."""
+    if not staff_serves(staff=actor, person=principal):
+        raise ApplicationError.of(FORBIDDEN, E.STAFF_NOT_ALLOWED)
+    wanted = scopes_parse(scopes)
+    problems: list[Reason] = []
+    relation = RelationCode.objects.filter(pk=(relation_code or "").strip()).first()
+    if relation is None:
+        problems.append(E.RELATION_UNKNOWN.reason("relation_code"))
+    checked = (documents_checked or "").strip()
+    if not checked:
+        problems.append(E.DOCUMENTS_CHECKED_REQUIRED.reason("documents_checked"))
+    if problems:
+        raise ApplicationError(INVALID, problems)
+    if not is_under_16(principal):
+        raise ApplicationError.of(REFUSED, E.PRINCIPAL_NOT_MINOR)
+    if agent.person_id is None or agent.role != Role.RESIDENT:
+        raise ApplicationError.of(REFUSED, E.AGENT_NOT_FOUND)
+    if agent.person_id == principal.pk:
+        raise ApplicationError.of(REFUSED, E.DELEGATION_SELF)
+    assert relation is not None
+    delegation = Delegation(
+        agent=agent,
+        principal=principal,
+        relation=relation,
+        scopes=wanted,
+        status=S.ACTIVE,
+        principal_minor=True,
+        confirmed_at=timezone.now(),
+        opened_by=actor,
+        documents_checked=checked,
+    )
+    try:
+        with transaction.atomic():
+            delegation.save()
+    except IntegrityError as exc:
+        raise ApplicationError.of(CONFLICT, E.DUPLICATE_DELEGATION) from exc
+    if agent.person is not None:
+        message_send(
+            person=agent.person,
+            subject="亲情服务授权已开通",
+            body=f"医保经办机构已核验证件，为您开通了为{principal.name_masked}代办医保业务的亲情服务授权。",
+        )
+    _tell_guardians(delegation, by="医保经办机构")
     return delegation
 
 
@@ -154,12 +244,21 @@ def delegation_confirm(*, actor: User, delegation: Delegation, accept: bool) -> 
 
 
 def delegation_revocable_by(*, actor: User, delegation: Delegation) -> bool:
-    """Who may end a delegation on their own pages: the principal, once 16 or older, and for a
-    principal added under 16 the guardian who added it (the agent). Bureau staff revoke in the admin
-    (`delegation_revoke_by_staff`)."""
+    """Who may end a delegation on their own pages: the principal, once 16 or older; for a principal
+    added under 16 the guardian who added it (the agent); and every registry guardian of a principal
+    under 16, whoever opened it. Bureau staff revoke in the admin (`delegation_revoke_by_staff`)."""
     if delegation.principal_minor and actor.pk == delegation.agent_id:
         return True
-    return actor.person_id == delegation.principal_id and not is_under_16(delegation.principal)
+    if actor.person_id is None:
+        return False
+    if actor.person_id == delegation.principal_id:
+        return not is_under_16(delegation.principal)
+    return is_guardian(actor=actor, child=delegation.principal)
+
+
+def _guardian_only(*, actor: User, delegation: Delegation) -> bool:
+    """A guardian ending a delegation they are neither agent nor principal of (it needs a reason)."""
+    return actor.pk != delegation.agent_id and actor.person_id != delegation.principal_id
 
 
 def _end(delegation: Delegation, *, by: User, reason: str = "") -> None:
@@ -172,19 +271,27 @@ def _end(delegation: Delegation, *, by: User, reason: str = "") -> None:
 
 
 @transaction.atomic
-def delegation_revoke(*, actor: User, delegation: Delegation) -> Delegation:
-    """The adult principal, or the guardian of a principal under 16, ends the delegation; the agent
-    can no longer act from this moment. 403 `revoke_not_allowed` for anyone else."""
+def delegation_revoke(*, actor: User, delegation: Delegation, reason: str = "") -> Delegation:
+    """The adult principal, or a guardian of a principal under 16, ends the delegation; the agent
+    can no longer act from this moment. A guardian ending someone else's delegation for their child
+    says why (400 `revoke_reason_required`); who and why are recorded and told to the agent. 403
+    `revoke_not_allowed` for anyone else."""
     delegation = _lock(delegation)
     if not delegation_revocable_by(actor=actor, delegation=delegation):
         raise ApplicationError.of(FORBIDDEN, E.REVOKE_NOT_ALLOWED)
-    _end(delegation, by=actor)
-    if actor.pk != delegation.agent_id and delegation.agent.person is not None:
-        message_send(
-            person=delegation.agent.person,
-            subject="亲情服务授权已撤销",
-            body=f"{delegation.principal.name_masked}已撤销对您的亲情服务授权。",
-        )
+    reason = (reason or "").strip()[:200]
+    by_guardian = _guardian_only(actor=actor, delegation=delegation)
+    if by_guardian and not reason:
+        raise ApplicationError.of(INVALID, E.REVOKE_REASON_REQUIRED, field="reason")
+    _end(delegation, by=actor, reason=reason)
+    if actor.pk == delegation.agent_id or delegation.agent.person is None:
+        return delegation
+    principal = delegation.principal.name_masked
+    if by_guardian:
+        body = f"{agent_name(actor)}（{principal}的监护人）已撤销您为{principal}代办的亲情服务授权。原因：{reason}"
+    else:
+        body = f"{principal}已撤销对您的亲情服务授权。"
+    message_send(person=delegation.agent.person, subject="亲情服务授权已撤销", body=body)
     return delegation
 
 

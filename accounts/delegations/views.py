@@ -1,5 +1,8 @@
-"""亲情服务 pages (/family-service/): both sides of every delegation, adding one with its documents,
-the principal's confirmation and revocation, the acts done, and the rights summary (权益单)."""
+"""亲情服务 pages (/family-service/): both sides of every delegation and, for a registry guardian,
+every delegation for their child under 16; adding one with its documents (the principal look-up is
+rate-limited), the principal's confirmation, revocation, the acts done, and the rights summary
+(权益单), which shows nothing of the principal before an active `view_rights` delegation of the
+viewer is found."""
 
 import uuid
 
@@ -17,6 +20,7 @@ from accounts.delegations.models import LIVE_DELEGATION, Delegation, DelegationS
 from accounts.delegations.registry import scope_action
 from accounts.delegations.selectors import (
     delegation_act_list,
+    delegation_for_agent,
     delegation_get,
     delegation_grants,
     delegation_list,
@@ -28,8 +32,9 @@ from accounts.delegations.services import (
     delegation_revoke,
     delegation_rights_view,
 )
-from accounts.models import User
+from accounts.models import Role, User
 from accounts.views import resident_required
+from portal.core import ratelimit
 from portal.core.errors import ApplicationError, reasons_shown
 
 SCOPE_TEXT = dict(SCOPE_CHOICES)
@@ -66,11 +71,19 @@ def _card(delegation: Delegation, user: User) -> dict[str, object]:
             if action is not None and delegation_grants(delegation=delegation, scope=scope):
                 actions.append((str(action.label), reverse(action.url_name, args=[delegation.pk])))
     live = delegation.status in LIVE_DELEGATION
+    revoker = delegation.revoked_by
     return {
         "delegation": delegation,
         "scopes": pgettext("list separator", "、").join(str(SCOPE_TEXT.get(s, s)) for s in delegation.scopes),
         "actions": actions,
         "can_revoke": live and delegation_revocable_by(actor=user, delegation=delegation),
+        # a guardian who is neither side of it says why they end it
+        "revoke_needs_reason": delegation.agent_id != user.pk and delegation.principal_id != user.person_id,
+        "revoked_by_staff": revoker is not None and revoker.role != Role.RESIDENT,
+        "revoked_by_guardian": revoker is not None
+        and revoker.role == Role.RESIDENT
+        and revoker.pk != delegation.agent_id
+        and revoker.person_id != delegation.principal_id,
     }
 
 
@@ -80,6 +93,9 @@ def _home(request: HttpRequest, *, error: ApplicationError | None = None) -> Htt
     context = {
         "as_agent": [_card(d, user) for d in delegations if d.agent_id == user.pk],
         "as_principal": [_card(d, user) for d in delegations if d.principal_id == user.person_id],
+        "as_guardian": [
+            _card(d, user) for d in delegations if d.agent_id != user.pk and d.principal_id != user.person_id
+        ],
         "acts": list(delegation_act_list(viewer=user)[:50]),
         "error_reasons": reasons_shown(error) if error else [],
     }
@@ -104,7 +120,9 @@ def new(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             try:
-                delegation_create(
+                # counted before the look-up, per user and per address: card numbers are not guessed
+                ratelimit.hit("delegation_lookup", request=request, key=str(user.pk))
+                delegation = delegation_create(
                     actor=user,
                     principal_name=data["principal_name"],
                     principal_card_number=data["principal_card_number"],
@@ -113,11 +131,20 @@ def new(request: HttpRequest) -> HttpResponse:
                     id_document=data["id_document"],
                     face_photo=data["face_photo"],
                 )
+            except ratelimit.RateLimited as error:
+                form.add_application_error(error)
+                response = render(request, "family_service/new.html", {"form": form}, status=error.status)
+                for header, value in ratelimit.retry_after_headers(error).items():
+                    response[header] = value
+                return response
             except ApplicationError as error:
                 form.add_application_error(error)
                 status = error.status
             else:
-                messages.success(request, gettext("已提交。亲属本人在“亲情服务”里确认后即可代办。"))
+                if delegation.principal_minor:
+                    messages.success(request, gettext("已开通。孩子的其他监护人会收到通知，也可以随时撤销。"))
+                else:
+                    messages.success(request, gettext("已提交。亲属本人在“亲情服务”里确认后即可代办。"))
                 return redirect("family_service:home")
         else:
             status = 400
@@ -153,7 +180,7 @@ def confirm(request: HttpRequest, delegation_id: uuid.UUID) -> HttpResponse:
 def revoke(request: HttpRequest, delegation_id: uuid.UUID) -> HttpResponse:
     user, delegation = _visible(request, delegation_id)
     try:
-        delegation_revoke(actor=user, delegation=delegation)
+        delegation_revoke(actor=user, delegation=delegation, reason=request.POST.get("reason", ""))
     except ApplicationError as error:
         return _home(request, error=error)
     messages.success(request, gettext("已撤销。从现在起TA不能再代办。"))
@@ -164,7 +191,10 @@ def revoke(request: HttpRequest, delegation_id: uuid.UUID) -> HttpResponse:
 @require_GET
 @resident_required
 def rights(request: HttpRequest, delegation_id: uuid.UUID) -> HttpResponse:
-    user, delegation = _visible(request, delegation_id)
+    user = _user(request)
+    delegation = delegation_for_agent(viewer=user, delegation_id=delegation_id, scope=Scope.VIEW_RIGHTS)
+    if delegation is None:  # the same 404 for no such id, someone else's, not active, another scope
+        raise Http404
     try:
         summary = delegation_rights_view(actor=user, delegation=delegation)
     except ApplicationError as error:

@@ -1,5 +1,7 @@
 """Bureau staff in the admin: OTP required, own region only, numbers masked, every view recorded."""
 
+import re
+
 import pytest
 
 from accounts.models import PersonViewLog
@@ -120,13 +122,53 @@ def test_a_list_filter_holding_a_nul_character_is_refused(client):
     assert client.get("/admin/accounts/person/", {"status__exact": "normal"}).status_code == 200
 
 
-def test_staff_can_find_a_person_by_full_identity_number(client):
+LOOKUP = "/admin/accounts/person/lookup/"
+NOT_FOUND = "在您的统筹区内未找到该身份证号或社会保障卡号对应的参保人。"
+
+
+def test_staff_find_a_person_by_full_identity_or_card_number_posted_not_in_the_url(client):
     staff = StaffFactory()
-    person, other = PersonFactory(region=staff.region), PersonFactory(region=staff.region)
+    person = PersonFactory(region=staff.region)
     admin_login(client, staff)
-    html = client.get("/admin/accounts/person/", {"q": person.id_number.lower()}).content.decode()
-    assert person.id_number_masked in html
-    assert other.id_number_masked not in html
+    # the changelist carries the look-up form, which posts
+    assert f'action="{LOOKUP}"' in client.get("/admin/accounts/person/").content.decode()
+    for number in (person.id_number.lower(), f" {person.card_number.lower()} "):
+        response = client.post(LOOKUP, {"number": number})
+        assert response.status_code == 302
+        assert response["Location"] == f"/admin/accounts/person/{person.pk}/change/"  # the id, no number
+
+
+def test_a_number_of_another_region_is_answered_as_an_unknown_one(client):
+    staff = StaffFactory()
+    far = PersonFactory(
+        region=RegionFactory(
+            code="310100", name="上海市", province=ProvinceFactory(code="310000", name="上海市")
+        )
+    )
+    admin_login(client, staff)
+    answers = []
+    for number in (far.id_number, far.card_number, "11010119800101999X", "A99999999", "不是号码"):
+        response = client.post(LOOKUP, {"number": number}, follow=True)
+        html = response.content.decode()
+        assert response.redirect_chain == [("/admin/accounts/person/", 302)]
+        assert NOT_FOUND in html and far.id_number_masked not in html
+        answers.append(re.search(r'<ul class="messagelist">.*?</ul>', html, re.S).group())
+    assert len(set(answers)) == 1  # the same answer, whoever the number belongs to
+    assert not PersonViewLog.objects.exists()
+
+
+def test_the_look_up_takes_no_number_in_a_query_string(client):
+    staff = StaffFactory()
+    person = PersonFactory(region=staff.region)
+    admin_login(client, staff)
+    assert client.get(LOOKUP, {"number": person.id_number}).status_code == 405
+    # and the free-text search matches names only: a number (or part of one) finds nobody
+    for term in (person.id_number, person.card_number, person.id_number[:6]):
+        html = client.get("/admin/accounts/person/", {"q": term}).content.decode()
+        assert person.id_number_masked not in html
+    assert (
+        person.id_number_masked in client.get("/admin/accounts/person/", {"q": person.name}).content.decode()
+    )
 
 
 def test_bureau_staff_cannot_manage_logins(client):

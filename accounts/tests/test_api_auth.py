@@ -4,7 +4,6 @@ import datetime as dt
 
 import pytest
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from knox.models import AuthToken
 from stdnum.cn import ric
 
@@ -34,29 +33,31 @@ def register_body(person: Person, **overrides: str) -> dict[str, str]:
         "id_number": person.id_number,
         "name": person.name,
         "card_number": person.card_number,
-        "phone": "13900001111",
+        "phone": person.phone,
         "password": "Lantern-River-2026",
     }
     body.update(overrides)
     return body
 
 
-def test_registration_with_matching_identity_returns_a_totp_provisioning_uri(api):
+def test_registration_with_matching_identity_sends_a_code_to_the_number_on_file(api):
     # given an imported person with no login
     person = PersonFactory()
-    # when they register with their number, name and card
+    # when they register with their number, name, card and the phone on file
     response = api.post("/api/v1/auth/register/", register_body(person), format="json")
-    # then a login exists and an authenticator can be enrolled
-    assert response.status_code == 201
-    assert response.json()["otp_provisioning_uri"].startswith("otpauth://totp/")
-    assert User.objects.get(person=person).role == "resident"
+    # then the answer is 202 with the masked number the code went to; no login exists yet
+    assert response.status_code == 202
+    body = response.json()
+    assert body["sms_sent_to"] == person.phone[:3] + "****" + person.phone[-4:]
+    assert body["expires_in"] == 300 and body["registration_id"]
+    assert not User.objects.filter(person=person).exists()
 
 
-@pytest.mark.parametrize("field", ["name", "card_number"])
+@pytest.mark.parametrize("field", ["name", "card_number", "phone"])
 def test_identity_mismatch_never_says_which_field_was_wrong(api, field):
     # given a person, and a registration with one identity field wrong
     person = PersonFactory()
-    wrong = {"name": "李四", "card_number": "Z99999999"}[field]
+    wrong = {"name": "李四", "card_number": "Z99999999", "phone": "13900001111"}[field]
     # when
     response = api.post("/api/v1/auth/register/", register_body(person, **{field: wrong}), format="json")
     # then the answer is the same whichever field was wrong, and nothing is stored
@@ -112,30 +113,13 @@ def test_bad_identity_numbers_get_their_own_reason_code_and_store_nothing(api, i
 
 def test_a_second_registration_of_an_enrolled_person_is_refused(api):
     # given a person who registered and confirmed their authenticator
-    person = PersonFactory()
-    assert api.post("/api/v1/auth/register/", register_body(person), format="json").status_code == 201
-    TOTPDevice.objects.filter(user__person=person).update(confirmed=True)
+    resident = ResidentFactory()
     # when they register again
-    response = api.post("/api/v1/auth/register/", register_body(person), format="json")
+    response = api.post("/api/v1/auth/register/", register_body(resident.person), format="json")
     # then
     assert response.status_code == 409
     assert response.json()["error"] == "already_registered"
-    assert User.objects.filter(person=person).count() == 1
-
-
-def test_an_unfinished_enrolment_can_be_started_again_with_a_new_secret(api):
-    # given a registration whose authenticator was never confirmed
-    person = PersonFactory()
-    first = api.post("/api/v1/auth/register/", register_body(person), format="json").json()[
-        "otp_provisioning_uri"
-    ]
-    # when the same person registers again
-    response = api.post("/api/v1/auth/register/", register_body(person), format="json")
-    # then a new secret replaces the old one, still one login
-    assert response.status_code == 201
-    assert response.json()["otp_provisioning_uri"] != first
-    assert TOTPDevice.objects.filter(user__person=person).count() == 1
-    assert User.objects.filter(person=person).count() == 1
+    assert User.objects.filter(person=resident.person).count() == 1
 
 
 def test_weak_password_is_refused_by_djangos_validators(api):

@@ -9,7 +9,7 @@ from accounts.delegations.models import Delegation
 from accounts.tests.factories import PersonFactory, RegionFactory, ResidentFactory, StaffFactory
 from accounts.tests.test_admin import admin_login
 from accounts.tests.test_delegation_pages import signed_in
-from accounts.tests.test_delegations import PNG, active, add, png, relation_codes  # noqa: F401
+from accounts.tests.test_delegations import PNG, active, add, png, registry_parent, relation_codes  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -17,6 +17,7 @@ pytestmark = pytest.mark.django_db
 def test_delegation_documents_open_for_staff_of_the_region_only(client):
     guardian = ResidentFactory(person=PersonFactory(birth=dt.date(1985, 1, 1)))
     kid = PersonFactory(birth=dt.date(2018, 5, 15))
+    registry_parent(guardian.person, kid)
     delegation = add(guardian, kid, ["view_rights"], face_photo=png("face.png"))
     admin_login(client, StaffFactory())
     page = client.get(f"/admin/accounts/delegation/{delegation.pk}/change/").content.decode()

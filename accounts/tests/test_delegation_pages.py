@@ -84,12 +84,12 @@ def test_the_principal_sees_every_act_and_can_revoke(client, pair):
     assert delegation.status == "revoked"
 
 
-def test_acting_beyond_scope_on_a_page_is_403_with_the_code(client, pair):
+def test_acting_beyond_scope_on_a_page_is_404_and_shows_nothing_of_the_principal(client, pair):
     child, parent = pair
     delegation = active(child, parent, ["view_rights"])
     page = signed_in(client, child).post(f"/certification/for/{delegation.pk}/")
-    assert page.status_code == 403
-    assert 'data-code="scope_not_granted"' in page.content.decode()
+    assert page.status_code == 404
+    assert parent.person.name_masked not in page.content.decode()
 
 
 def test_someone_elses_delegation_is_404(client, pair):

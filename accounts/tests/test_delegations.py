@@ -39,6 +39,13 @@ def png(name="id.png"):
     return SimpleUploadedFile(name, PNG, content_type="image/png")
 
 
+def registry_parent(parent, child, kind="birth"):
+    """The civil registry records `parent` (a Person) as a parent of `child` (DESIGN.md section 4)."""
+    from family_sharing.models import KinshipEdge
+
+    return KinshipEdge.objects.create(kind="parent", a=parent, b=child, parent_kind=kind)
+
+
 @pytest.fixture
 def child_and_parent():
     parent = ResidentFactory(
@@ -157,6 +164,7 @@ def test_a_pdf_identity_document_is_accepted(child_and_parent):
 def test_a_principal_under_16_needs_a_face_photo_and_no_confirmation():
     parent = ResidentFactory(person=PersonFactory(birth=dt.date(1985, 1, 1)))
     kid = PersonFactory(name="张小宝", birth=dt.date(2018, 5, 15))
+    registry_parent(parent.person, kid)
     with pytest.raises(ApplicationError) as no_photo:
         add(parent, kid, ["view_rights"])
     assert codes(no_photo.value) == ["face_photo_required"]

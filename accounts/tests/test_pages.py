@@ -21,7 +21,8 @@ from accounts.tests.factories import (
     StaffFactory,
     totp_now,
 )
-from accounts.views import REGISTRATION_SESSION_KEY
+from accounts.views import PENDING_SESSION_KEY, REGISTRATION_SESSION_KEY
+from portal.core.notify import MemorySmsSender
 
 pytestmark = pytest.mark.django_db
 
@@ -63,12 +64,27 @@ def registration(person: Person, **overrides: str) -> dict[str, str]:
         "id_number": person.id_number,
         "name": person.name,
         "card_number": person.card_number,
-        "phone": "13912345678",
+        "phone": person.phone,
         "password": PASSWORD,
         "password_confirm": PASSWORD,
     }
     data.update(overrides)
     return data
+
+
+def last_sms_code(phone: str) -> str:
+    """The code of the last SMS sent to `phone` (the only run of 6 digits in its text)."""
+    texts = [text for to, text in MemorySmsSender.outbox if to == phone]
+    return re.findall(r"(?<!\d)\d{6}(?!\d)", texts[-1])[0]
+
+
+def register_through_sms(client: Client, person: Person, capture: Any, **overrides: str) -> Any:
+    """Steps 1 and 2 of the web registration: the form, then the code sent to the number on file
+    (`capture` is pytest-django's django_capture_on_commit_callbacks: SMS leave after commit)."""
+    with capture(execute=True):
+        response = client.post("/register/", registration(person, **overrides))
+    assert response.status_code == 302 and response["Location"] == "/register/sms/"
+    return client.post("/register/sms/", {"sms_code": last_sms_code(person.phone)})
 
 
 def sign_in(client: Client, user: User, *, otp: str | None = None, password: str = PASSWORD) -> Any:
@@ -85,25 +101,66 @@ def with_check_digit(body17: str) -> str:
 # --- registration ----------------------------------------------------------------------------
 
 
-def test_matching_identity_registers_and_leads_to_authenticator_enrolment(client):
+@pytest.fixture(autouse=True)
+def _empty_outbox() -> None:
+    MemorySmsSender.outbox.clear()
+
+
+def test_matching_identity_sends_a_code_then_leads_to_authenticator_enrolment(
+    client, django_capture_on_commit_callbacks
+):
     # given an imported person without an account
     person = PersonFactory()
 
-    # when they register with their three identity fields
-    response = client.post("/register/", registration(person))
+    # when they register with their three identity fields and the phone on file
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/register/", registration(person))
+
+    # then the SMS code page is next, naming the masked number; no account exists yet
+    assert response.status_code == 302
+    assert response["Location"] == "/register/sms/"
+    assert not User.objects.filter(person=person).exists()
+    page = client.get("/register/sms/").content.decode()
+    assert person.phone_masked in page and person.phone not in page
+    assert '<label for="id_sms_code">短信验证码</label>' in page
+
+    # when they type the code sent to the number on file
+    response = client.post("/register/sms/", {"sms_code": last_sms_code(person.phone)})
 
     # then the account exists, is not signed in yet, and the authenticator page is next
     assert response.status_code == 302
     assert response["Location"] == "/register/authenticator/"
     user = User.objects.get(person=person)
     assert client.session[REGISTRATION_SESSION_KEY] == user.pk
+    assert PENDING_SESSION_KEY not in client.session
     assert "_auth_user_id" not in client.session
 
 
-def test_authenticator_page_shows_qr_code_and_secret_and_confirms_the_code(client):
+def test_wrong_sms_code_is_shown_beside_the_code_field(client, django_capture_on_commit_callbacks):
+    person = PersonFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/register/", registration(person))
+    code = last_sms_code(person.phone)
+    wrong = "000000" if code != "000000" else "111111"
+
+    page = client.post("/register/sms/", {"sms_code": wrong}).content.decode()
+
+    assert field_error_codes(page, "sms_code") == ["sms_code_invalid"]
+    assert not User.objects.filter(person=person).exists()
+
+
+def test_sms_page_without_a_registration_goes_back_to_register(client):
+    response = client.get("/register/sms/")
+    assert response.status_code == 302
+    assert response["Location"] == "/register/"
+
+
+def test_authenticator_page_shows_qr_code_and_secret_and_confirms_the_code(
+    client, django_capture_on_commit_callbacks
+):
     # given a fresh registration
     person = PersonFactory()
-    client.post("/register/", registration(person))
+    register_through_sms(client, person, django_capture_on_commit_callbacks)
     device = User.objects.get(person=person).totpdevice_set.get()
 
     # when the resident opens the enrolment page
@@ -127,10 +184,10 @@ def test_authenticator_page_shows_qr_code_and_secret_and_confirms_the_code(clien
     assert "身份验证器已开通" in client.get("/login/").content.decode()
 
 
-def test_wrong_authenticator_code_is_shown_beside_the_code_field(client):
+def test_wrong_authenticator_code_is_shown_beside_the_code_field(client, django_capture_on_commit_callbacks):
     # given a fresh registration
     person = PersonFactory()
-    client.post("/register/", registration(person))
+    register_through_sms(client, person, django_capture_on_commit_callbacks)
     device = User.objects.get(person=person).totpdevice_set.get()
     wrong = "000000" if totp_now(device) != "000000" else "111111"
 
@@ -734,3 +791,45 @@ def test_the_ledger_lines_the_portal_describes_read_in_the_visitors_language():
         assert entry_description_text("核心系统调账") == "核心系统调账"  # a text of its own, as stored
     with translation.override("zh-hans"):
         assert entry_description_text(reversal) == reversal
+
+
+# --- rate limits on the registration and sign-in pages (issue 15) ------------------------------
+
+
+def test_the_registration_page_is_rate_limited_per_identity_number(client, settings):
+    settings.RATE_LIMITS = {"register": {"key": (2, 3600), "address": None}}
+    person = PersonFactory()
+    for _ in range(2):
+        client.post("/register/", registration(person, phone="13900009999"))
+    response = client.post("/register/", registration(person), HTTP_X_FORWARDED_FOR="198.51.100.7")
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+    assert form_error_codes(response.content.decode()) == ["throttled"]
+    assert "操作过于频繁，请稍后再试" in response.content.decode()
+    assert not MemorySmsSender.outbox
+
+
+def test_the_sms_code_page_is_rate_limited_per_registration(
+    client, settings, django_capture_on_commit_callbacks
+):
+    settings.RATE_LIMITS = {"sms_code": {"key": (2, 3600), "address": None}}
+    person = PersonFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/register/", registration(person))
+    code = last_sms_code(person.phone)
+    for _ in range(2):
+        client.post("/register/sms/", {"sms_code": "000000" if code != "000000" else "111111"})
+    response = client.post("/register/sms/", {"sms_code": code})
+    assert response.status_code == 429 and response["Retry-After"]
+    assert not User.objects.filter(person=person).exists()
+
+
+def test_the_sign_in_page_is_rate_limited_per_login_and_checks_no_password(client, settings):
+    settings.RATE_LIMITS = {"login": {"key": (2, 3600), "address": None}}
+    resident = ResidentFactory()
+    for _ in range(2):
+        sign_in(client, resident, otp="000000", password="Wrong-Password-1")
+    response = sign_in(client, resident)
+    assert response.status_code == 429 and response["Retry-After"]
+    assert form_error_codes(response.content.decode()) == ["throttled"]
+    assert "_auth_user_id" not in client.session

@@ -27,7 +27,7 @@ def callback_body(person, *, reference="R-1", result="pass", method="face_blink"
     ).encode()
 
 
-def signed_headers(body: bytes, *, channel="alipay", nonce="n-1", timestamp=None, secret=None) -> dict:
+def signed_headers(body: bytes, *, channel="alipay", nonce="nonce-0001", timestamp=None, secret=None) -> dict:
     ts = str(int(time.time()) if timestamp is None else timestamp)
     key = (secret or settings.CERT_CALLBACK_SECRETS[channel]).encode()
     return {

@@ -6,21 +6,22 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from accounts.admin_lookup import PersonFilteredAdmin
 from accounts.models import Employer
 from family_sharing.contributions.forms import CaseOpenForm, CaseStepForm
 from family_sharing.contributions.models import ArrearsCase, ArrearsCaseStep, StatusChange
 from family_sharing.contributions.selectors import arrears_case_fees
 from family_sharing.contributions.services import arrears_case_open, arrears_case_step_add
-from portal.admin_helpers import staff_region_id
+from portal.admin_helpers import RegionScopedAdmin
 from portal.core.errors import ApplicationError
 from portal.core.money import fen_to_yuan_text
+from portal.core.uploads import document_response
 
 
 class ArrearsCaseStepInline(admin.TabularInline):
@@ -44,7 +45,8 @@ class ArrearsCaseStepInline(admin.TabularInline):
 
 
 @admin.register(ArrearsCase)
-class ArrearsCaseAdmin(admin.ModelAdmin):
+class ArrearsCaseAdmin(RegionScopedAdmin):
+    region_paths = ("region",)
     list_display = ["employer", "region", "status", "opened_on", "deadline", "closed_on"]
     list_filter = ["status"]
     list_select_related = ["employer", "region"]
@@ -61,11 +63,6 @@ class ArrearsCaseAdmin(admin.ModelAdmin):
         "next_step",
     )
     inlines = [ArrearsCaseStepInline]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[ArrearsCase]:
-        qs = super().get_queryset(request)
-        region = staff_region_id(request)
-        return qs if region is None else qs.filter(region_id=region)
 
     @admin.display(description="欠缴金额与滞纳金（社会保险法第86条：每日万分之五）")
     def amounts(self, obj: ArrearsCase) -> SafeString:
@@ -205,7 +202,9 @@ class ArrearsCaseAdmin(admin.ModelAdmin):
         step = case.steps.filter(pk=step_id).exclude(document="").first()
         if step is None:
             raise Http404
-        return FileResponse(step.document.open("rb"), content_type=step.document_type)
+        return document_response(
+            step.document, content_type=step.document_type, name=f"case-{case.pk}-{step.pk}"
+        )
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -224,19 +223,14 @@ _CHANGE_FIELDS = (
 
 
 @admin.register(StatusChange)
-class StatusChangeAdmin(admin.ModelAdmin):
+class StatusChangeAdmin(PersonFilteredAdmin, RegionScopedAdmin):
+    region_paths = ("person__region",)
+    person_paths = ("person",)
     list_display = _CHANGE_FIELDS
     list_filter = ["to_status", "reason"]
     list_select_related = ["person"]
-    search_fields = ["person__card_number"]
-    search_help_text = "输入完整的社会保障卡号"
     show_full_result_count = False
     fields = readonly_fields = _CHANGE_FIELDS
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[StatusChange]:
-        qs = super().get_queryset(request)
-        region = staff_region_id(request)
-        return qs if region is None else qs.filter(person__region_id=region)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -4,18 +4,12 @@ searched by a full card number (shown masked), scoped to the staff member's pool
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
-from accounts.identity import normalize_card_number
+from accounts.admin_lookup import PersonFilteredAdmin
 from family_sharing.settlement.models import Reversal, Settlement
-from portal.admin_helpers import ReadOnlyAdmin, staff_region_id
+from portal.admin_helpers import ReadOnlyAdmin, RegionScopedAdmin
 from portal.core.masking import mask_card, mask_name
-
-
-def _card(term: str) -> str | None:
-    card = normalize_card_number(term)
-    return card if len(card) == 9 and card[0].isalpha() and card[1:].isdigit() else None
 
 
 class ReversalInline(admin.StackedInline):
@@ -32,7 +26,9 @@ class ReversalInline(admin.StackedInline):
 
 
 @admin.register(Settlement)
-class SettlementAdmin(ReadOnlyAdmin):
+class SettlementAdmin(PersonFilteredAdmin, ReadOnlyAdmin, RegionScopedAdmin):
+    region_paths = ("binding__sharer__region", "binding__beneficiary__region")
+    person_paths = ("binding__sharer", "binding__beneficiary")
     list_display = [
         "created_at",
         "institution",
@@ -46,8 +42,6 @@ class SettlementAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["category"]
     list_select_related = ["binding__sharer", "binding__beneficiary", "institution", "reversal"]
-    search_fields = ["binding__sharer__card_number"]
-    search_help_text = "输入完整的社会保障卡号（共济人或被共济人）"
     show_full_result_count = False
     date_hierarchy = "created_at"
     fields = readonly_fields = (
@@ -89,30 +83,12 @@ class SettlementAdmin(ReadOnlyAdmin):
     def reversed(self, obj: Settlement) -> bool:
         return hasattr(obj, "reversal")
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Settlement]:
-        qs = super().get_queryset(request)
-        region = staff_region_id(request)
-        if region is None:
-            return qs
-        return qs.filter(Q(binding__sharer__region_id=region) | Q(binding__beneficiary__region_id=region))
-
-    def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet[Settlement], search_term: str
-    ) -> tuple[QuerySet[Settlement], bool]:
-        """Only a whole card number finds anything (no partial matching on personal numbers)."""
-        if not search_term.strip():
-            return queryset, False
-        card = _card(search_term.strip())
-        if card is None:
-            return queryset.none(), False
-        return queryset.filter(
-            Q(binding__sharer__card_number=card) | Q(binding__beneficiary__card_number=card)
-        ), False
-
 
 @admin.register(Reversal)
-class ReversalAdmin(ReadOnlyAdmin):
+class ReversalAdmin(ReadOnlyAdmin, RegionScopedAdmin):
     """冲正记录: who reversed which settlement, when and why."""
+
+    region_paths = ("settlement__binding__sharer__region", "settlement__binding__beneficiary__region")
 
     list_display = ["created_at", "settlement", "amount", "reason", "staff"]
     list_select_related = ["settlement", "staff"]
@@ -123,13 +99,3 @@ class ReversalAdmin(ReadOnlyAdmin):
     @admin.display(description="金额（分）")
     def amount(self, obj: Reversal) -> int:
         return obj.settlement.amount_fen
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Reversal]:
-        qs = super().get_queryset(request)
-        region = staff_region_id(request)
-        if region is None:
-            return qs
-        return qs.filter(
-            Q(settlement__binding__sharer__region_id=region)
-            | Q(settlement__binding__beneficiary__region_id=region)
-        )

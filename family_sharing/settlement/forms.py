@@ -96,9 +96,9 @@ def parse_yuan(raw: str) -> int:
 
 class SettleForm(SharingForm):
     """Step 2: which sharer pays (one of the patient's active bindings), how much, what for. The
-    confirmation step posts the same fields again with the idempotency key it was given."""
+    confirmation step posts the same fields again with the idempotency key it was given. The patient
+    is the page's (their opaque id in the URL); no card number is posted back."""
 
-    card = forms.CharField(widget=forms.HiddenInput)
     binding = forms.ChoiceField(
         label=_("由哪位共济人支付"), help_text=_("用上下方向键选择，按 Enter 到下一栏")
     )

@@ -6,12 +6,36 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
+from django.core import signing
 from django.db import connection
 from django.db.models import QuerySet
 
-from accounts.models import Role, User
+from accounts.models import Person, Role, User
 from family_sharing.models import Binding
 from family_sharing.settlement.models import Settlement
+
+# The patient's counter page is named by a signed token, not by a number (issue 15): the token holds
+# the person's and the staff member's ids, signed with SECRET_KEY, so it is opaque to the access log,
+# cannot be enumerated, opens only for the staff member who swiped the card, and expires with a
+# session (SESSION_COOKIE_AGE).
+_HOLDER_SALT = "family_sharing.settlement.card_holder"
+
+
+def card_holder_token(*, staff: User, person: Person) -> str:
+    return signing.dumps([person.pk, staff.pk], salt=_HOLDER_SALT)
+
+
+def card_holder_get(*, staff: User, token: str) -> Person | None:
+    """The person a card look-up of this staff member found, or None (forged, expired, someone
+    else's token, or the person is gone)."""
+    try:
+        person_pk, staff_pk = signing.loads(token, salt=_HOLDER_SALT, max_age=settings.SESSION_COOKIE_AGE)
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    if staff_pk != staff.pk:
+        return None
+    return Person.objects.select_related("region__province").filter(pk=person_pk).first()
 
 
 def counter_scope(*, staff: User) -> str | None:

@@ -1,6 +1,7 @@
 """The settlement as one reviewed PL/pgSQL function, `family_settlement(...)`, created by migration
-family_sharing/0008_settlement_one_function (decision record 0012). A change to its text needs a new
-migration that runs CREATE_SETTLE_FUNCTION again (CREATE OR REPLACE).
+family_sharing/0008_settlement_one_function (decision record 0012) and replaced by
+0009_settlement_binding_lock. A change to its text needs a new migration that carries the new text
+frozen (CREATE OR REPLACE); a test compares the installed function with CREATE_SETTLE_FUNCTION.
 
 One call is one statement, so one round trip and one transaction on its own (or part of the
 caller's, inside `transaction.atomic`), prepared once per connection (SETTLE_CALL through
@@ -16,10 +17,15 @@ portal.core.db.prepared_cursor, decision record 0014). In order, it
    that applies without taking any lock;
 4. locks the sharer's account row (`FOR UPDATE`): every debit of this account queues here;
 5. looks for the key again (a request with the same key that committed while this one waited);
-6. re-checks under the lock what may have changed: binding active, sharer normal, balance, and
-   the binding's monthly cap against this month's settlements that were not reversed (each
+6. locks the binding row (`FOR SHARE`, migration 0009) and re-checks under the locks what may have
+   changed: binding active, sharer normal, balance, and the binding's monthly cap against this month's settlements that were not reversed (each
    statement of a PL/pgSQL function takes a fresh snapshot in READ COMMITTED, so it sees every
-   settlement committed before the lock was granted);
+   settlement committed before the lock was granted). The binding's lock makes a settlement wait
+   for a revoke (or any other change of the binding) that is in flight and then read its committed
+   status: without it the settlement read the old `active` and committed after the revoke had.
+   FOR SHARE, not FOR KEY SHARE: KEY SHARE conflicts only with FOR UPDATE, so a plain UPDATE of the
+   status (a NO KEY UPDATE lock: an operator's statement, an admin save) would pass it by; SHARE
+   conflicts with both, and not with other settlements' SHARE or the foreign-key checks' KEY SHARE;
 7. writes the new balance, the ledger entry (with balance_after), the settlement and the sharer's
    in-app message, whose text is `p_body` with the institution's name (or the bureau window) and the
    beneficiary's masked name filled in (`format`, %1$s and %2$s; the mask is portal.core.masking
@@ -155,7 +161,8 @@ BEGIN
     -- 6. under the lock: what may have changed, and the monthly cap
     SELECT b.status, b.monthly_limit_fen, p.status INTO v_binding_status, v_limit, v_sharer_status
       FROM family_sharing_binding b JOIN accounts_person p ON p.id = b.sharer_id
-     WHERE b.id = v_binding_id;
+     WHERE b.id = v_binding_id
+       FOR SHARE OF b;
     IF v_binding_status IS DISTINCT FROM 'active' THEN
         v_refusals := v_refusals || 'binding_not_active'::text;
     END IF;

@@ -1,5 +1,5 @@
 """The counter's settlement pages (/counter/settle/, /counter/settlements/...): look the patient's
-card up, choose the sharer who pays, confirm with the sharer's balance after, print the receipt,
+card up (by POST; the patient's page is /counter/settle/<signed token>/), choose the sharer who pays, confirm with the sharer's balance after, print the receipt,
 reverse. Keyboard-first like the rest of /counter/: the first field has focus, Enter moves on, and
 every action has an access key. Staff of one counter never see another's settlements (404)."""
 
@@ -13,7 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import Person, Role, User
-from accounts.selectors import person_get_by_card
+from accounts.selectors import person_get_by_card_at_counter
 from accounts.services import person_view_record
 from family_sharing.forms import sharing_reason_error
 from family_sharing.models import Binding
@@ -21,7 +21,13 @@ from family_sharing.selectors import card_holder_sharers
 from family_sharing.settlement.errors import SettlementError
 from family_sharing.settlement.forms import CardLookupForm, ReverseForm, SettleForm
 from family_sharing.settlement.models import Category, Settlement
-from family_sharing.settlement.selectors import settlement_get, settlement_list, settlement_preview
+from family_sharing.settlement.selectors import (
+    card_holder_get,
+    card_holder_token,
+    settlement_get,
+    settlement_list,
+    settlement_preview,
+)
 from family_sharing.settlement.services import (
     CATEGORY_OF_ROLE,
     SETTLEMENT_ERRORS,
@@ -80,26 +86,42 @@ def _render_settle(
 @require_http_methods(["GET", "POST"])
 @counter_staff_required
 def counter_settle(request: HttpRequest) -> HttpResponse:
+    """Step 1, the card look-up. The card number travels in the POST body only; a card that is found
+    redirects to the patient's page by an opaque signed token (issue 15: no card or identity number in a URL,
+    so none in an access log). A `?card=` query is ignored."""
     user = _staff(request)
-    category = _category(user)
-    source = request.POST if request.method == "POST" else request.GET
-    if "card" not in source:
+    _category(user)
+    if request.method == "GET":
         return _render_settle(request, user, {"lookup": CardLookupForm()})
-    lookup = CardLookupForm({"card": source.get("card", "")})
+    lookup = CardLookupForm(request.POST)
     if not lookup.is_valid():
         return _render_settle(request, user, {"lookup": lookup})
-    person = person_get_by_card(card_number=lookup.cleaned_data["card"])
+    person = person_get_by_card_at_counter(staff=user, card_number=lookup.cleaned_data["card"])
     if person is None:
         lookup.add_error("card", sharing_reason_error(SettlementError.CARD_NOT_FOUND.reason()))
         return _render_settle(request, user, {"lookup": lookup}, status=404)
+    return redirect("counter:settle-holder", token=card_holder_token(staff=user, person=person))
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@counter_staff_required
+def counter_settle_holder(request: HttpRequest, token: str) -> HttpResponse:
+    """Step 2 and 3 for the patient found: who pays, how much, the review, the confirmation. `token`
+    names the patient opaquely (selectors.card_holder_token)."""
+    user = _staff(request)
+    category = _category(user)
+    person = card_holder_get(staff=user, token=token)
+    if person is None:
+        raise Http404
     if request.method == "GET":
         person_view_record(staff=user, person=person, surface="counter")
     sharers = list(card_holder_sharers(person=person))
-    context = {"lookup": lookup, **_holder_context(person, sharers)}
+    context = {"lookup": CardLookupForm(), "holder_token": token, **_holder_context(person, sharers)}
     if not sharers:
         return _render_settle(request, user, context)
     if request.method == "GET":
-        form = SettleForm(initial={"card": person.card_number}, bindings=sharers)
+        form = SettleForm(bindings=sharers)
         return _render_settle(request, user, {**context, "form": form})
 
     form = SettleForm(request.POST, bindings=sharers)

@@ -6,7 +6,13 @@ import datetime as dt
 import pytest
 
 from accounts.models import PersonViewLog
-from accounts.tests.factories import InstitutionFactory, ResidentFactory, StaffFactory
+from accounts.tests.factories import (
+    InstitutionFactory,
+    ProvinceFactory,
+    RegionFactory,
+    ResidentFactory,
+    StaffFactory,
+)
 from family_sharing.models import Binding
 from family_sharing.tests.factories import BindingFactory, parent_edge, person, sharer, spouse_edge
 from family_sharing.verification import bindings_verify
@@ -201,3 +207,23 @@ def test_the_card_look_up_costs_the_same_queries_for_1_or_10_sharers(api, django
     BindingFactory.create_batch(9, beneficiary=child, relation_code_id="20")
     with django_assert_max_num_queries(3):
         assert len(api.get(card_url(child.card_number)).json()["sharers"]) == 10
+
+
+def test_a_bureau_window_finds_only_its_own_regions_cards_and_a_hospital_finds_any(api):
+    # given a person of one region, an officer of that region, one of another region and a hospital
+    child = person(2010)
+    own = StaffFactory(role="bureau", region=child.region)
+    shanghai = RegionFactory(
+        code="310100", name="上海市", province=ProvinceFactory(code="310000", name="上海市")
+    )
+    other = StaffFactory(role="bureau", region=shanghai)
+    answers, hospital = {}, hospital_staff()
+    for name, staff in (("own", own), ("other", other), ("hospital", hospital)):
+        api.force_authenticate(staff)
+        answers[name] = api.get(card_url(child.card_number))
+    # then another region's window gets the same 404 as for an unknown card, and nothing is recorded
+    assert answers["own"].status_code == 200 and answers["hospital"].status_code == 200
+    assert answers["other"].status_code == 404
+    assert answers["other"].json()["error"] == "not_found"
+    assert child.name_masked not in answers["other"].content.decode()
+    assert set(PersonViewLog.objects.values_list("staff_id", flat=True)) == {own.pk, hospital.pk}

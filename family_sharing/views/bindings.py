@@ -40,6 +40,7 @@ from family_sharing.services import (
 )
 from portal.core.errors import ApplicationError, Reason
 from portal.core.money import fen_to_yuan_text
+from portal.core.ratelimit import RateLimited, hit
 
 S = BindingStatus
 
@@ -372,14 +373,16 @@ def binding_evidence_view(request: HttpRequest, binding_id: uuid.UUID) -> HttpRe
 # --- 为亲属办理共济 (/family/new/) -------------------------------------------------------------------
 
 
-def _check_outcome(form: BindingRequestForm, user: User) -> dict[str, Any]:
-    """What the instant check says about the form as it is now (no state changes)."""
+def _check_outcome(request: HttpRequest, form: BindingRequestForm, user: User) -> dict[str, Any]:
+    """What the instant check says about the form as it is now (no state changes). Every check of a
+    filled form counts against the user's and the address's limit (scope binding_check)."""
     if not form.filled():
         return {"state": "incomplete"}
     if not form.is_valid():
         errors = [error for errors in form.errors.as_data().values() for error in errors]
         return {"state": "shape", "reasons": [Reason(e.code or "", " ".join(e.messages)) for e in errors]}
     try:
+        hit("binding_check", request=request, key=str(user.pk))
         data = form.request_input()
         result = binding_check(
             actor=user,
@@ -406,6 +409,7 @@ def binding_new(request: HttpRequest) -> HttpResponse:
         form = BindingRequestForm(request.POST)
         if form.is_valid():
             try:
+                hit("binding_check", request=request, key=str(user.pk))
                 data = form.request_input()
                 binding = binding_request(
                     actor=user,
@@ -413,6 +417,12 @@ def binding_new(request: HttpRequest) -> HttpResponse:
                     beneficiary_name=data["beneficiary_name"],
                     relation_code=data["relation_code"],
                 )
+            except RateLimited as error:
+                form.add_application_error(error)
+                context = {"form": form, "not_sharer": not_sharer}
+                response = render(request, "family/new.html", context, status=429)
+                response["Retry-After"] = str(error.retry_after)
+                return response
             except ApplicationError as error:
                 form.add_application_error(error)
             else:
@@ -445,7 +455,7 @@ def htmx_login_redirect(view: Callable[..., HttpResponse]) -> Callable[..., Http
 def binding_new_check(request: HttpRequest) -> HttpResponse:
     """The instant eligibility feedback (htmx): a fragment for the live region of /family/new/."""
     user, _person = _viewer(request)
-    outcome = _check_outcome(BindingRequestForm(request.POST), user)
+    outcome = _check_outcome(request, BindingRequestForm(request.POST), user)
     return render(request, "family/_check.html", outcome)
 
 

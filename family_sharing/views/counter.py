@@ -28,6 +28,7 @@ from family_sharing.forms import CounterBindForm, relation_label
 from family_sharing.models import Binding, BindingStatus
 from family_sharing.services import binding_counter_create
 from family_sharing.views.bindings import reason_of, status_label
+from portal.core import ratelimit
 from portal.core.errors import THROTTLED, ApplicationError
 
 ROLE_TEXT = {
@@ -59,20 +60,30 @@ def counter_staff_required(view: Callable[..., HttpResponse]) -> Callable[..., H
 @sensitive_post_parameters("password", "otp")
 @require_http_methods(["GET", "POST"])
 def counter_login(request: HttpRequest) -> HttpResponse:
-    status = 200
+    status, retry_after = 200, None
     if request.method == "POST":
         form = StaffLoginForm(request, request.POST)
-        if form.is_valid() and form.user is not None:
-            user = form.user
-            auth_login(request, user)
-            otp_login(request, user.otp_device)  # type: ignore[attr-defined]
-            return HttpResponseRedirect(safe_next(request, reverse("counter:home")))
-        if form.locked_out:
-            status = THROTTLED
+        try:
+            ratelimit.hit("login", request=request, key=str(request.POST.get("username", "")).strip())
+        except ratelimit.RateLimited as error:
+            form.refusal = error  # shown beside the form; no password is checked
+            form.is_valid()
+            status, retry_after = THROTTLED, error.retry_after
+        else:
+            if form.is_valid() and form.user is not None:
+                user = form.user
+                auth_login(request, user)
+                otp_login(request, user.otp_device)  # type: ignore[attr-defined]
+                return HttpResponseRedirect(safe_next(request, reverse("counter:home")))
+            if form.locked_out:
+                status = THROTTLED
     else:
         form = StaffLoginForm(request)
     context = {"form": form, "next": safe_next(request, "")}
-    return render(request, "counter/login.html", context, status=status)
+    response = render(request, "counter/login.html", context, status=status)
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 @never_cache

@@ -5,6 +5,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.utils.csp import CSP
 
 from portal.core.pool import check_quietly
 
@@ -49,11 +50,13 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "portal.middleware.ApiLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "portal.request_size.RequestSizeLimitMiddleware",  # before anything reads the body (CSRF does)
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -74,6 +77,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.csp",  # csp_nonce: the API docs page only
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
@@ -195,6 +199,10 @@ SPECTACULAR_SETTINGS = {
 # django-otp
 OTP_TOTP_ISSUER = "医保家庭共济"
 
+# django-simple-history: a version's page is for reading; nobody reverts a person or an account
+# through it (the admin's history pages answer GET only, portal/admin_helpers.py).
+SIMPLE_HISTORY_REVERT_DISABLED = True
+
 # django-axes: lockout per login (not per address), 5 failures within 15 minutes.
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)
@@ -206,6 +214,12 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = False
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]  # lockout is per login by contract (API.md section 7)
 
+# Rate limits (portal/core/ratelimit.py): the client address is the TCP peer unless TRUSTED_PROXY_COUNT
+# reverse proxies that append to X-Forwarded-For stand in front. RATE_LIMITS overrides the defaults of
+# portal.core.ratelimit.DEFAULT_RATE_LIMITS scope by scope ({"login": {"key": (30, 3600)}}).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+RATE_LIMITS: dict[str, dict[str, tuple[int, int] | None]] = {}
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 2
 CSRF_COOKIE_HTTPONLY = False
@@ -213,11 +227,59 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
+# Content-Security-Policy (Django's own middleware; docs/architecture.md): scripts and styles from this
+# origin only — no inline script, no inline event handler, no style attribute in our templates (they
+# live in static/). The one exception is the API docs page (drf-spectacular's Swagger UI): its inline
+# <script> and <style> carry the per-response nonce (templates/drf_spectacular/swagger_ui.html); a
+# nonce is added to the header only on a response whose template used it. Swagger UI's icons are
+# data: images.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
+# Every request (portal/request_size.py): a Content-Length over this is answered 413 before the body
+# is read. The largest form carries two documents of at most 5 MB each (a delegation's identity
+# document and face photo), hence 12 MB by default; 0 turns the check off. Files per request: the
+# most any form takes is two.
+REQUEST_MAX_BYTES = env.int("REQUEST_MAX_BYTES", default=12 * 1024 * 1024)
+DATA_UPLOAD_MAX_NUMBER_FILES = 5
 
-# Pluggable senders: in-app messages are always stored; SMS goes through this class.
-SMS_SENDER = env("SMS_SENDER", default="portal.core.notify.LoggingSmsSender")
+# `seed_demo` installs logins that share one public authenticator key (portal/demo.py): production
+# settings turn this off and the command then refuses to run.
+DEMO_DATA_ALLOWED = True
+
+# SMS (portal/core/notify.py, API.md section 2): `console` prints masked number and text, `file` appends
+# JSON lines to SMS_FILE_PATH, `memory` keeps them for tests, `aliyun` sends through Alibaba Cloud SMS
+# with the ALIYUN_SMS_* variables below; a dotted path names any other sender class. In-app messages
+# are always stored.
+SMS_BACKEND = env("SMS_BACKEND", default="") or env("SMS_SENDER", default="") or "console"
+SMS_FILE_PATH = env.path("SMS_FILE_PATH", default=str(LOCAL_DIR / "sms.jsonl"))
+ALIYUN_SMS = {
+    "access_key_id": env("ALIYUN_SMS_ACCESS_KEY_ID", default=""),
+    "access_key_secret": env("ALIYUN_SMS_ACCESS_KEY_SECRET", default=""),
+    "sign_name": env("ALIYUN_SMS_SIGN_NAME", default=""),
+    "endpoint": env("ALIYUN_SMS_ENDPOINT", default="dysmsapi.aliyuncs.com"),
+    "protocol": "https",
+    # One approved template code per message kind; `notice` has one parameter `content`, `sms_code`
+    # one parameter `code`.
+    "templates": {
+        "notice": env("ALIYUN_SMS_TEMPLATE_NOTICE", default=""),
+        "sms_code": env("ALIYUN_SMS_TEMPLATE_SMS_CODE", default=""),
+        "login_created": env("ALIYUN_SMS_TEMPLATE_LOGIN_CREATED", default=""),
+        "login_notice": env("ALIYUN_SMS_TEMPLATE_LOGIN_NOTICE", default=""),
+    },
+}
 
 # Pension qualification certification channels (DESIGN.md section 9, API.md section 4). Adding a
 # channel is one entry here plus, for an online one, its secret CERT_CALLBACK_SECRET_<NAME> in the

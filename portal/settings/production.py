@@ -13,3 +13,14 @@ SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# seed_demo would install logins with the public demo authenticator key: refused here, no override.
+DEMO_DATA_ALLOWED = False
+
+# SMS (decision record 0015): a text may hold a one-time code, so production never prints or logs it.
+# `console` becomes `logging` (the masked number and the template name only); `file` and `memory`
+# write or keep full numbers and texts and are for development and tests.
+SMS_BACKEND = {"console": "logging"}.get(SMS_BACKEND, SMS_BACKEND)  # noqa: F405
+if SMS_BACKEND in {"file", "memory"}:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("SMS_BACKEND file and memory are for development and tests only")

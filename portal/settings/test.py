@@ -9,4 +9,4 @@ CELERY_TASK_EAGER_PROPAGATES = True
 # Tests open one connection per thread themselves; a pool only hides leaks there.
 DATABASES["default"].get("OPTIONS", {}).pop("pool", None)
 MEDIA_ROOT = env.path("MEDIA_ROOT", default="/tmp/portal-test-media")  # noqa: S108
-SMS_SENDER = "portal.core.notify.MemorySmsSender"
+SMS_BACKEND = "memory"

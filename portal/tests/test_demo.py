@@ -53,3 +53,32 @@ def test_seed_demo_gives_working_logins_and_a_family_and_is_idempotent(monkeypat
     )
     assert StatusChange.objects.filter(person__name="李秀英").count() == 1
     assert ArrearsCase.objects.exclude(status="closed").get().employer.name == "北京康宁商贸有限公司"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seed_demo_refuses_under_production_settings_and_creates_nothing() -> None:
+    """Issue 15: the demo logins share a published authenticator key, so the command must not run
+    under portal.settings.production. Run as an operator would: manage.py in a fresh process with
+    production settings, pointed at this test's database."""
+    from django.db import connection
+
+    from portal.tests.test_deploy import manage, production_env
+
+    db = connection.settings_dict
+    url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    # when an operator runs seed_demo with production settings and a staff password
+    result = manage(production_env(DATABASE_URL=url, STAFF_PASSWORD="Demo-Staff-2026"), "seed_demo")
+    # then it exits non-zero with its code and a Chinese message, and nothing was written
+    assert result.returncode != 0, result.stdout
+    assert "demo_refused_in_production" in result.stderr and "生产环境不能写入演示数据" in result.stderr
+    assert not Person.objects.exists()
+    assert not User.objects.exists()
+
+
+def test_seed_demo_under_settings_without_demo_data_is_refused_in_process(settings, monkeypatch) -> None:
+    from django.core.management.base import CommandError
+
+    settings.DEMO_DATA_ALLOWED = False
+    monkeypatch.setenv("STAFF_PASSWORD", "Demo-Staff-2026")
+    with pytest.raises(CommandError, match="demo_refused_in_production"):
+        call_command("seed_demo")

@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import Page
 
 from accounts.tests.factories import AccountFactory, PersonFactory
+from portal.core.notify import MemorySmsSender
 
 pytestmark = pytest.mark.browser
 
@@ -93,10 +94,23 @@ def test_resident_registers_enrols_an_authenticator_signs_in_and_sees_masked_num
     page.get_by_label("身份证号").fill(person.id_number.lower())
     page.get_by_label("姓名").fill(person.name)
     page.get_by_label("社会保障卡号").fill(person.card_number)
-    page.get_by_label("手机号").fill("13912345678")
+    page.get_by_label("手机号").fill(person.phone)
     page.get_by_label("密码", exact=True).fill(PASSWORD)
     page.get_by_label("确认密码").fill(PASSWORD)
+    MemorySmsSender.outbox.clear()
     page.get_by_label("确认密码").press("Enter")
+
+    # then a code goes to the number on file and the SMS page names it masked
+    page.wait_for_url("**/register/sms/")
+    assert page.get_by_text(person.phone_masked).is_visible()
+    [(to, text)] = MemorySmsSender.outbox
+    assert to == person.phone
+    page.screenshot(path=SHOTS / "register-sms.png", full_page=True)
+    assert fits_the_phone(page)
+
+    # when she types the code from the SMS
+    page.get_by_label("短信验证码").fill(re.findall(r"(?<!\d)\d{6}(?!\d)", text)[0])
+    page.get_by_label("短信验证码").press("Enter")
 
     # then the authenticator page shows a QR code and the secret
     page.wait_for_url("**/register/authenticator/")

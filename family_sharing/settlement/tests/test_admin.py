@@ -1,5 +1,5 @@
 """Bureau staff read settlements, reversals and the ledger in the admin: read-only, found by a whole
-card number, shown masked, their own pooling region only."""
+card number posted to the list's look-up form, shown masked, their own pooling region only."""
 
 import pytest
 
@@ -34,15 +34,20 @@ def test_bureau_staff_find_a_settlement_by_card_and_see_it_masked(client, family
     )
     staff = StaffFactory(role="bureau")
     admin_login(client, staff)
-    page = client.get("/admin/family_sharing/settlement/", {"q": father.card_number.lower()}).content.decode()
+    found = client.post("/admin/family_sharing/settlement/lookup/", {"number": father.card_number.lower()})
+    assert found["Location"] == f"/admin/family_sharing/settlement/?person={father.pk}"  # no number
+    page = client.get(found["Location"]).content.decode()
     assert father.card_number_masked in page and son.card_number_masked in page
     assert father.card_number not in page and son.card_number not in page
     assert "4200" in page
     assert "已冲正" in page or "icon-yes" in page
-    assert "4200" not in client.get("/admin/family_sharing/settlement/", {"q": "A0000"}).content.decode()
+    assert (
+        "4200" not in client.get("/admin/family_sharing/settlement/", {"q": son.card_number}).content.decode()
+    )
     reversals = client.get("/admin/family_sharing/reversal/").content.decode()
     assert "退费" in reversals
-    ledger = client.get("/admin/accounts/accountentry/", {"q": son.card_number}).content.decode()
+    found = client.post("/admin/accounts/accountentry/lookup/", {"number": son.card_number})
+    ledger = client.get(found["Location"]).content.decode()
     assert "-4200" in ledger and son.card_number_masked in ledger
 
 

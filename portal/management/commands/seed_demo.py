@@ -1,7 +1,8 @@
 """seed_demo — demo regions, persons, families, staff and logins for the first run (idempotent).
 
 Staff passwords come from STAFF_PASSWORD. Every demo login shares one authenticator secret,
-printed here; `demo_code` prints the current code for those who have no authenticator app."""
+printed here; `demo_code` prints the current code for those who have no authenticator app. Refused
+(exit status 1, nothing written) under production settings."""
 
 import os
 from typing import Any
@@ -9,13 +10,17 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from portal.core.errors import ApplicationError
-from portal.demo import DEMO_STATIC_TOKENS, demo_totp_secret, seed_demo
+from portal.demo import DEMO_STATIC_TOKENS, demo_allowed_check, demo_totp_secret, seed_demo
 
 
 class Command(BaseCommand):
     help = __doc__
 
     def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            demo_allowed_check()  # first: under production settings nothing else runs
+        except ApplicationError as exc:
+            raise CommandError(f"{exc.code} {exc.message}") from exc
         password = os.environ.get("STAFF_PASSWORD", "")
         if not password:
             raise CommandError("staff_password_missing 请在环境变量 STAFF_PASSWORD 中提供演示工作人员的密码")
