@@ -8,6 +8,8 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from simple_history.models import ModelChange
@@ -26,6 +28,7 @@ from accounts.models import (
     RelationCode,
     User,
 )
+from accounts.phone_admin import person_phone_view
 from accounts.services import person_view_record
 from portal.admin_helpers import (
     LabelledAutocomplete,
@@ -99,12 +102,19 @@ class PersonAdmin(PersonLookupAdmin, LabelledAutocomplete, RegionScopedHistoryAd
     search_help_text = "按姓名查找；按身份证号或社会保障卡号查找请用上方的查找表单"
     list_select_related = ["region"]
     show_full_result_count = False
-    readonly_fields = ["id_number_masked", "phone_masked", "sex", "birth_date", "created_at", "updated_at"]
+    readonly_fields = [
+        "id_number_masked",
+        "phone_on_file",
+        "sex",
+        "birth_date",
+        "created_at",
+        "updated_at",
+    ]
     fields = [
         "name",
         "id_number_masked",
         "card_number",
-        "phone_masked",
+        "phone_on_file",
         "sex",
         "birth_date",
         "region",
@@ -124,6 +134,22 @@ class PersonAdmin(PersonLookupAdmin, LabelledAutocomplete, RegionScopedHistoryAd
     @admin.display(description="社会保障卡号")
     def masked_card(self, obj: Person) -> str:
         return mask_card(obj.card_number)
+
+    @admin.display(description="登记的手机号")
+    def phone_on_file(self, obj: Person) -> str:
+        """The number masked, and the one way to change it (a page with a reason, audited)."""
+        if obj.pk is None:
+            return obj.phone_masked or "—"
+        url = reverse("admin:accounts_person_phone", args=[obj.pk])
+        return format_html('{} <a href="{}">变更手机号</a>', obj.phone_masked or "（无）", url)
+
+    def get_urls(self) -> list[URLPattern]:
+        phone = path(
+            "<int:person_id>/phone/",
+            self.admin_site.admin_view(person_phone_view),
+            name="accounts_person_phone",
+        )
+        return [phone, *super().get_urls()]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Person]:
         return super().get_queryset(request).select_related("region__province")

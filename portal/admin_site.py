@@ -6,8 +6,12 @@ from typing import Any
 
 from django import forms
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django_otp import match_token
 from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
+
+from portal.core import ratelimit
 
 
 class StaffOtpMixin:
@@ -32,6 +36,25 @@ class PortalAdminSite(OTPAdminSite):
     site_title = "医保家庭共济经办"
     index_title = "经办业务"
     login_form = StaffOtpAdminAuthenticationForm
+
+    def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        """Sign-in attempts count against the login's and the address's limit (scope "login") before
+        any password is checked; over it the page answers 429 with Retry-After."""
+        if request.method == "POST":
+            try:
+                ratelimit.hit("login", request=request, key=str(request.POST.get("username", "")).strip())
+            except ratelimit.RateLimited as error:
+                context = {
+                    **self.each_context(request),
+                    "title": _("登录"),
+                    "code": error.code,
+                    "message": _(ratelimit.THROTTLED_MESSAGE),
+                    "login_url": request.get_full_path(),
+                }
+                response = render(request, "admin/throttled.html", context, status=error.status)
+                response["Retry-After"] = str(error.retry_after)
+                return response
+        return super().login(request, extra_context)
 
     def admin_view(
         self, view: Callable[..., HttpResponse], cacheable: bool = False

@@ -4,7 +4,6 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from accounts.phone_admin import person_phone_view
 from portal import views
 from portal.api import not_found as api_not_found
 
@@ -25,12 +24,6 @@ urlpatterns = [
     path("readyz", views.readyz, name="readyz"),
     path("display/", views.display_toggle, name="display-toggle"),
     path("i18n/", include("django.conf.urls.i18n")),
-    # The bureau's change of a number on file (accounts/phone_admin.py), beside the person's page.
-    path(
-        "admin/accounts/person/<int:person_id>/phone/",
-        admin.site.admin_view(person_phone_view),
-        name="admin-person-phone",
-    ),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("", include("accounts.urls")),

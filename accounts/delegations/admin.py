@@ -100,6 +100,15 @@ class DelegationAdmin(PersonFilteredAdmin, DocumentFilesAdmin, ReadOnlyAdmin):
             *super().get_urls(),
         ]
 
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        """The list offers the officer's one add: opening a delegation for a child after checking documents."""
+        tools = []
+        if request.user.has_perm("accounts.add_delegation"):
+            tools.append(
+                {"url": reverse("admin:accounts_delegation_open_for_child"), "label": "为孩子开通亲情服务"}
+            )
+        return super().changelist_view(request, {**(extra_context or {}), "extra_tools": tools})
+
     def revoke_view(self, request: HttpRequest, delegation_id: Any) -> HttpResponse:
         """撤销授权: the reason is recorded on the delegation and sent to the people concerned."""
         if not self._may_revoke(request):

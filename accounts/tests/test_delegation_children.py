@@ -174,6 +174,9 @@ def test_a_bureau_officer_who_checked_the_documents_opens_one_for_a_grandmother(
     # the child's region's officer must say which documents were checked
     officer = StaffFactory()
     admin_login(client, officer)
+    assert (
+        f'href="{url}"' in client.get("/admin/accounts/delegation/").content.decode()
+    )  # reachable from the list
     assert 'data-code="documents_checked_required"' in client.post(url, form).content.decode()
     assert not Delegation.objects.exists()
     # and then it is opened, active at once, with who and what recorded

@@ -107,3 +107,12 @@ def test_residents_and_anonymous_visitors_never_reach_the_page(client):
     person = PersonFactory()
     response = client.get(url(person))
     assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+
+
+def test_the_persons_page_shows_the_number_masked_with_the_way_to_change_it(client):
+    staff = StaffFactory()
+    person = PersonFactory(region=staff.region, phone="13800000001")
+    admin_login(client, staff)
+    page = client.get(f"/admin/accounts/person/{person.pk}/change/").content.decode()
+    assert "138****0001" in page and "13800000001" not in page
+    assert f'href="{url(person)}"' in page
