@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.management import call_command
+from rest_framework.test import APIClient
 
 from accounts.delegations.models import Delegation
 from accounts.models import AccountEntry, Person, User
@@ -53,6 +54,21 @@ def test_seed_demo_gives_working_logins_and_a_family_and_is_idempotent(monkeypat
     )
     assert StatusChange.objects.filter(person__name="李秀英").count() == 1
     assert ArrearsCase.objects.exclude(status="closed").get().employer.name == "北京康宁商贸有限公司"
+    # and the demo person printed as not yet registered can start a registration with what is printed
+    [line] = [line for line in out.splitlines() if "登记手机" in line][:1]
+    _name, _, number, _, card, _, phone = line.split()
+    started = APIClient().post(
+        "/api/v1/auth/register/",
+        {
+            "id_number": number,
+            "name": _name,
+            "card_number": card,
+            "phone": phone,
+            "password": "Demo-Resident-77",
+        },
+        format="json",
+    )
+    assert started.status_code == 202, started.content
 
 
 @pytest.mark.django_db(transaction=True)

@@ -10,7 +10,14 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from portal.core.errors import ApplicationError
-from portal.demo import DEMO_STATIC_TOKENS, demo_allowed_check, demo_totp_secret, seed_demo
+from portal.demo import (
+    DEMO_PERSONS,
+    DEMO_RESIDENT_LOGINS,
+    DEMO_STATIC_TOKENS,
+    demo_allowed_check,
+    demo_totp_secret,
+    seed_demo,
+)
 
 
 class Command(BaseCommand):
@@ -35,3 +42,8 @@ class Command(BaseCommand):
         self.stdout.write(f"  动态验证码：在身份验证器中添加密钥 {secret}（TOTP, 30 秒, 6 位）")
         self.stdout.write("           或运行 `make demo-code` 查看当前验证码")
         self.stdout.write(f"  工作人员一次性备用码：{' '.join(DEMO_STATIC_TOKENS)}")
+        self.stdout.write("未注册、可在 /register/ 试注册的演示参保人 / demo persons to register:")
+        for name, number, card, phone, *_ in DEMO_PERSONS:
+            if name not in DEMO_RESIDENT_LOGINS and phone:
+                self.stdout.write(f"  {name} 身份证号 {number} 卡号 {card} 登记手机 {phone}")
+        self.stdout.write("  短信验证码在开发环境打印在本终端（SMS_BACKEND=console）")
