@@ -43,7 +43,8 @@ def focused(page: Page) -> str:
 
 def sign_in_by_keyboard(page: Page, staff: Any) -> None:
     page.goto("/counter/login/")
-    assert focused(page) == "id_username"
+    # (Chromium applies autofocus at a rendering update that may come after the load event: wait for it)
+    expect(page.locator("#id_username")).to_be_focused()
     page.keyboard.type(staff.username)
     page.keyboard.press("Tab")
     page.keyboard.type("Staff-Password-42")
