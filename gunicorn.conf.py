@@ -12,3 +12,5 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "gthread"
 threads = int(os.environ.get("WEB_THREADS", "4"))
 keepalive = 5
+# The access log never holds an identity, card or phone number (portal/access_log.py).
+logger_class = "portal.access_log.RedactingLogger"
