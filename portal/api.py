@@ -5,6 +5,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -90,6 +91,7 @@ def error_response(error: ApplicationError) -> Response:
     return Response(error.as_dict(), status=error.status)
 
 
+@csrf_exempt  # a bearer-token API, like every DRF view: the answer is the JSON 404, not the CSRF page
 def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     """Any path under /api/v1/ that names no operation: the JSON error body, never the HTML page."""
     error = ApplicationError(status.HTTP_404_NOT_FOUND, [])

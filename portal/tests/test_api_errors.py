@@ -7,7 +7,7 @@ import threading
 
 import pytest
 from django.db import connection
-from django.test import RequestFactory, override_settings
+from django.test import Client, RequestFactory, override_settings
 
 from portal.core import ratelimit
 
@@ -37,8 +37,9 @@ def test_a_wrong_media_type_is_a_chinese_415(client):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("path", ["/api/v1/no-such-thing/", "/api/v1/me/extra/", "/api/v1/bindings/x/y/z/"])
-def test_an_unknown_path_under_the_api_is_the_json_404_body(client, path):
-    for method in ("get", "post", "delete"):
+def test_an_unknown_path_under_the_api_is_the_json_404_body(path):
+    client = Client(enforce_csrf_checks=True)  # as a real API client: no CSRF cookie, no token
+    for method in ("get", "post", "put", "patch", "delete"):
         response = getattr(client, method)(path)
         assert_error_body(response, 404, "not_found")
 
