@@ -48,9 +48,10 @@ class ProvinceAdmin(ReferenceDataAdmin):
 
 @admin.register(PoolingRegion)
 class PoolingRegionAdmin(ReferenceDataAdmin):
-    """The regions and their cross-province switch (跨省共济开通日期): national, superusers only."""
+    """The regions, their cross-province switch (跨省共济开通日期) and SMS sign-in switch: national,
+    superusers only; a bureau's decision on SMS sign-in is also carried out by `set_sms_sign_in`."""
 
-    list_display = ["code", "name", "province", "level", "cross_province_from"]
+    list_display = ["code", "name", "province", "level", "cross_province_from", "sms_sign_in_allowed"]
     list_filter = ["level", "province"]
     search_fields = ["code", "name"]
 

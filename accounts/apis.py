@@ -1,6 +1,6 @@
-"""Resident API of API.md section 2: registration (SMS proof of the phone on file), tokens, the caller's
-own record. Registration, its confirmation and sign-in are rate limited per identity number,
-registration or login and per client address (portal.core.ratelimit)."""
+"""Resident API of API.md section 2: registration (SMS proof of the phone on file), tokens, SMS sign-in
+codes, the caller's own record. Registration, its confirmation, SMS sends and sign-in are rate limited
+per identity number, registration or login and per client address (portal.core.ratelimit)."""
 
 import datetime as dt
 from collections.abc import Callable
@@ -18,10 +18,12 @@ from rest_framework.views import APIView
 from accounts.authentication import tokens_expired_purge
 from accounts.backends import axes_username
 from accounts.enrolment import registration_confirm, registration_start, resident_sign_in_notify
+from accounts.enrolment_models import SMS_CODE_VALID_SECONDS
 from accounts.errors import AccountsError
 from accounts.identity import normalize_id_number
 from accounts.models import AccountEntry, Person, PersonalAccount, User
 from accounts.selectors import account_entry_list, account_get_for_person, payments_received_list
+from accounts.sms_sign_in import CODE_REQUESTED_MESSAGE, sign_in_channel, sign_in_code_send
 from portal.api import Pagination
 from portal.core import ratelimit
 from portal.core.errors import INVALID, THROTTLED, UNAUTHENTICATED, ApplicationError
@@ -149,11 +151,44 @@ class TokenApi(APIView):
             return Response(error.as_dict(), status=THROTTLED, headers={"Retry-After": "900"})
         if user is None:
             raise ApplicationError.of(UNAUTHENTICATED, AccountsError.INVALID_CREDENTIALS)
-        resident_sign_in_notify(user=user, channel="接口")
+        resident_sign_in_notify(user=user, channel=sign_in_channel("接口", getattr(user, "otp_device", None)))
         tokens_expired_purge(user=user)
         instance, token = AuthToken.objects.create(user)
         expires_in = int((instance.expiry - instance.created).total_seconds()) if instance.expiry else 0
         return Response(self.OutputSerializer({"token": token, "expires_in": expires_in}).data)
+
+
+class SmsCodeApi(APIView):
+    """A sign-in code by SMS to a resident's number on file, where the region allows SMS sign-in.
+    Always 202 with the same body: it never says whether the login exists or whether a code left.
+    Counted per login (whatever it names) and per address before anything is looked up, so the
+    429 over the limit says nothing either; the device adds one code a minute, silently."""
+
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+
+    class InputSerializer(serializers.Serializer):
+        login = serializers.CharField(max_length=150, help_text="a resident's identity number")
+
+    class OutputSerializer(serializers.Serializer):
+        message = serializers.CharField(help_text="the same text for every login")
+        expires_in = serializers.IntegerField(help_text="seconds a code stays valid")
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={202: OutputSerializer, **error_responses(400, 429)},
+        operation_id="auth_sms_code",
+    )
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        django_request = request._request
+        login = data.validated_data["login"]
+        key = axes_username(django_request, {"username": login})
+        ratelimit.hit("sms_send", request=django_request, key=f"login:{key}")
+        sign_in_code_send(login=login)
+        out = {"message": CODE_REQUESTED_MESSAGE, "expires_in": SMS_CODE_VALID_SECONDS}
+        return Response(self.OutputSerializer(out).data, status=status.HTTP_202_ACCEPTED)
 
 
 class LogoutApi(APIView):

@@ -1,5 +1,6 @@
 """Sign-in: one backend for residents (identity number) and staff (username), password plus a
-one-time code. django-axes sits before it and counts every failure per login."""
+one-time code (an authenticator's, or a resident's SMS sign-in code). django-axes sits before it and
+counts every failure per login."""
 
 from typing import Any
 
@@ -13,6 +14,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.identity import id_number_problem, normalize_id_number
 from accounts.models import User
 from accounts.selectors import user_get_by_login
+from accounts.sms_sign_in import sign_in_code_match
 
 
 def axes_username(request: HttpRequest, credentials: dict[str, Any]) -> str:
@@ -42,7 +44,10 @@ class LoginBackend(ModelBackend):
             # Only the staff OTP login forms (admin, counter) call without a code and verify the
             # code themselves; a resident never signs in without one.
             return None if user.is_resident and not user.is_superuser else user
+        # The authenticator first, then (a resident's) SMS sign-in code: every wrong code with the right
+        # password counts against a live SMS code, so no more than five guesses ever reach it.
         device = match_token(user, otp.strip()) or first_use(user, otp.strip())
+        device = device or sign_in_code_match(user, otp.strip())
         if device is None:
             return None
         user.otp_device = device  # type: ignore[attr-defined]

@@ -203,8 +203,9 @@ def person_phone_change(*, staff: User, person: Person, new_phone: str, reason: 
         new_phone_masked=mask_phone(new_phone),
         reason=reason[:200],
     )
-    # A code sent to the old number must not finish a registration any more.
+    # A code sent to the old number must not finish a registration, nor sign in, any more.
     PendingRegistration.objects.filter(person=person).delete()
+    SmsDevice.objects.filter(person=person).exclude(token=None).update(token=None)
     text = f"{SIGNATURE}您在医保家庭共济门户登记的手机号已于{sent_at_text()}由医保经办窗口变更为{mask_phone(new_phone)}。"
     for phone in filter(None, {old_phone, new_phone}):
         _send_after_commit(phone, text, "notice")

@@ -2,9 +2,11 @@
 
 `SmsDevice` is a django-otp side-channel device that sends a one-time code to a person's number on
 file: 5 minutes valid, 5 attempts, one new code a minute. A registration's device has no login yet
-(`user` is null until the code is confirmed) and stays unconfirmed, so django-otp's `match_token`
-never offers it as a sign-in factor; an SMS sign-in device of a later issue is the same model with a
-user, `purpose` sign_in and confirmed=True.
+(`user` is null until the code is confirmed) and stays unconfirmed. An SMS sign-in device (decision
+record 0017) is the same model with a user, `purpose` sign_in and confirmed=True (django-otp's
+middleware keeps a session verified only by a confirmed device of its user). Neither is ever offered
+to django-otp's generic `match_token`: only the flow that sent a code checks it (`registration_confirm`,
+`accounts.sms_sign_in.sign_in_code_match`), under its row lock and with its own rules.
 
 `PendingRegistration` holds what a registration asked for until its SMS code is confirmed: the
 password only as a hash, and a public id that changes whenever the registration is started again,
@@ -19,7 +21,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
-from django_otp.models import CooldownMixin, SideChannelDevice
+from django_otp.models import CooldownMixin, DeviceManager, SideChannelDevice
 
 SMS_CODE_VALID_SECONDS = 300
 SMS_CODE_MAX_ATTEMPTS = 5
@@ -31,7 +33,16 @@ class SmsPurpose(models.TextChoices):
     SIGN_IN = "sign_in", "短信登录"
 
 
+class SmsDeviceManager(DeviceManager):
+    def devices_for_user(self, user: Any, confirmed: bool | None = None) -> "models.QuerySet[SmsDevice]":
+        """None: `match_token` would try a code without the region's switch and count an SMS code
+        among the factors a resident holds, which the bureau may take away (decision record 0017)."""
+        return self.none()
+
+
 class SmsDevice(CooldownMixin, SideChannelDevice):
+    objects = SmsDeviceManager()
+
     # Overrides Device.user: a registration's device exists before its login does.
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"

@@ -194,7 +194,7 @@ class RegisterForm(PortalForm):
         return data
 
     def registration_input(self) -> dict[str, str]:
-        """Keyword arguments of accounts.services.resident_register."""
+        """Keyword arguments of accounts.enrolment.registration_start."""
         keys = ("id_number", "name", "card_number", "phone", "password")
         return {key: self.cleaned_data[key] for key in keys}
 
@@ -263,21 +263,46 @@ class SignInForm(PortalForm):
         return data
 
 
-class ResidentLoginForm(SignInForm):
-    login = PortalCharField(
+def _resident_login_field() -> PortalCharField:
+    return PortalCharField(
         label=_("身份证号"),
         max_length=32,
         widget=forms.TextInput(
             attrs={"autocomplete": "username", "autocapitalize": "characters", "spellcheck": "false"}
         ),
     )
+
+
+class ResidentLoginForm(SignInForm):
+    login = _resident_login_field()
     password = _password_field(_("密码"), "current-password")
     otp = _otp_field()
 
     wrong_entrance = AccountsError.RESIDENT_ONLY
 
+    def __init__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+        super().__init__(request, *args, **kwargs)
+        # The label stays 动态验证码 (API.md section 6); residents may also type an SMS sign-in code.
+        self.fields["otp"].help_text = _(
+            "身份验证器现在显示的6位数字，或者点“短信发送验证码”后短信收到的6位数字"
+        )
+
     def allowed(self, user: User) -> bool:
         return user.role == Role.RESIDENT and user.person_id is not None
+
+
+class SignInCodeForm(PortalForm):
+    """The sign-in page's "send a code by SMS" button: only the identity number is read (its shape
+    only; whether it is registered is never said), never the password."""
+
+    login = _resident_login_field()
+
+    def clean_login(self) -> str:
+        value = self.cleaned_data["login"]
+        problem = id_number_problem(value)
+        if problem is not None:
+            raise reason_error(problem)
+        return normalize_id_number(value)
 
 
 class StaffLoginForm(SignInForm):

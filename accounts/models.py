@@ -43,6 +43,11 @@ class PoolingRegion(models.Model):
     name = models.CharField("名称", max_length=50)
     level = models.CharField("级别", max_length=10, choices=RegionLevel.choices)
     cross_province_from = models.DateField("跨省共济开通日期", null=True, blank=True)
+    # A bureau decision (DESIGN.md section 3; decision record 0017): an SMS code is the weaker second
+    # factor, so a region may switch it off. Off: no sign-in code is sent, and none sent before counts.
+    sms_sign_in_allowed = models.BooleanField(
+        "允许短信验证码登录", default=True, help_text="关闭后，本统筹区参保人不能再用短信验证码登录"
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "统筹区"

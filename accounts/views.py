@@ -35,11 +35,12 @@ from qrcode.image.svg import SvgPathImage
 from accounts.backends import axes_username
 from accounts.enrolment import registration_confirm, registration_start, resident_sign_in_notify
 from accounts.errors import AccountsError
-from accounts.forms import AuthenticatorForm, RegisterForm, ResidentLoginForm, SmsCodeForm
+from accounts.forms import AuthenticatorForm, RegisterForm, ResidentLoginForm, SignInCodeForm, SmsCodeForm
 from accounts.ledger import REVERSAL_PREFIX
 from accounts.models import Person, Role, User
 from accounts.selectors import account_entry_list, account_get_for_person, payments_received_list
 from accounts.services import resident_confirm_totp, resident_totp_device
+from accounts.sms_sign_in import sign_in_channel, sign_in_code_send
 from portal.core import ratelimit
 from portal.core.errors import THROTTLED, ApplicationError
 from portal.core.money import fen_to_yuan_text
@@ -248,10 +249,45 @@ def register_authenticator(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/register_authenticator.html", context)
 
 
+# The name of the sign-in page's "短信发送验证码" button (decision record 0017).
+SEND_SMS_BUTTON = "send_sms"
+
+
+def _sign_in_code_page(request: HttpRequest) -> HttpResponse:
+    """The "短信发送验证码" button: reads the identity number only (never the password), counts the
+    send per login and address, and answers every registered or unknown number with the same page:
+    the form again, the number kept, and the code field focused (first, in large-text mode)."""
+    code_form = SignInCodeForm(request.POST)
+    status, headers, requested = 200, {}, False
+    if code_form.is_valid():
+        login = code_form.cleaned_data["login"]
+        try:
+            ratelimit.hit("sms_send", request=request, key=f"login:{login}")
+        except RateLimited as error:
+            code_form.add_application_error(error)
+            status, headers = THROTTLED, retry_after_headers(error)
+        else:
+            sign_in_code_send(login=login)
+            requested = True
+    form = ResidentLoginForm(request, initial={"login": code_form.data.get("login", "")})
+    if requested:
+        form.fields["otp"].widget.attrs["autofocus"] = True
+    context = {
+        "form": form,
+        "errors_form": code_form if code_form.errors else form,
+        "login_field": code_form["login"] if code_form.errors else form["login"],
+        "code_requested": requested,
+        "next": safe_next(request, ""),
+    }
+    return _with_headers(render(request, "accounts/login.html", context, status=status), headers)
+
+
 @never_cache
 @sensitive_post_parameters("password", "otp")
 @require_http_methods(["GET", "POST"])
 def login(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST" and SEND_SMS_BUTTON in request.POST:
+        return _sign_in_code_page(request)
     status, headers = 200, {}
     if request.method == "POST":
         form = ResidentLoginForm(request, request.POST)
@@ -268,13 +304,18 @@ def login(request: HttpRequest) -> HttpResponse:
                 user = form.user
                 auth_login(request, user)
                 otp_login(request, user.otp_device)  # type: ignore[attr-defined]
-                resident_sign_in_notify(user=user, channel="网页")
+                resident_sign_in_notify(user=user, channel=sign_in_channel("网页", user.otp_device))  # type: ignore[attr-defined]
                 return HttpResponseRedirect(safe_next(request, "/me/"))
             if form.locked_out:
                 status = THROTTLED
     else:
         form = ResidentLoginForm(request)
-    context = {"form": form, "next": safe_next(request, "")}
+    context = {
+        "form": form,
+        "errors_form": form,
+        "login_field": form["login"],
+        "next": safe_next(request, ""),
+    }
     return _with_headers(render(request, "accounts/login.html", context, status=status), headers)
 
 

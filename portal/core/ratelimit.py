@@ -33,7 +33,8 @@ DEFAULT_RATE_LIMITS: dict[str, dict[str, tuple[int, int] | None]] = {
     "register": {"key": (5, 3600), "address": (30, 3600)},
     # SMS codes typed (registration confirmation, SMS sign-in) per registration or login, per address
     "sms_code": {"key": (10, 3600), "address": (60, 3600)},
-    # SMS messages sent per number on file, per address (the device also allows one a minute)
+    # SMS messages sent per number on file (registration) or per login (an SMS sign-in code, counted
+    # whatever the login names), per address (the device also allows one a minute)
     "sms_send": {"key": (10, 86400), "address": (30, 3600)},
     # sign-in attempts (token API, resident and staff sign-in pages) per login, per address;
     # django-axes also locks a login after 5 failures in 15 minutes (API.md section 7)

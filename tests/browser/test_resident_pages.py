@@ -57,9 +57,11 @@ CONTRAST_JS = """
 }
 """
 
-# Buttons, inputs, navigation links and button-links must be at least 48×48 CSS pixels.
+# Buttons, inputs, navigation links and button-links must be at least 48×48 CSS pixels (those
+# rendered: the sign-in form's `hidden` default button is no target).
 SMALL_TARGETS_JS = """
 () => [...document.querySelectorAll('button, input:not([type=hidden]), .site-nav a, a.button, .site-name')]
+  .filter((el) => el.getClientRects().length > 0)
   .filter((el) => { const r = el.getBoundingClientRect(); return r.height < 48 || r.width < 48; })
   .map((el) => `${el.tagName} "${(el.textContent || el.name).trim()}" ${el.getBoundingClientRect().width}x${el.getBoundingClientRect().height}`)
 """
