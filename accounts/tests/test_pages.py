@@ -101,11 +101,6 @@ def with_check_digit(body17: str) -> str:
 # --- registration ----------------------------------------------------------------------------
 
 
-@pytest.fixture(autouse=True)
-def _empty_outbox() -> None:
-    MemorySmsSender.outbox.clear()
-
-
 def test_matching_identity_sends_a_code_then_leads_to_authenticator_enrolment(
     client, django_capture_on_commit_callbacks
 ):

@@ -12,11 +12,6 @@ pytestmark = pytest.mark.django_db
 STAFF_PASSWORD = "Staff-Password-42"
 
 
-@pytest.fixture(autouse=True)
-def _empty_outbox() -> None:
-    MemorySmsSender.outbox.clear()
-
-
 def admin_login(client, staff) -> None:
     response = client.post(
         "/admin/login/?next=/admin/",

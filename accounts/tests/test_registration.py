@@ -22,22 +22,6 @@ PASSWORD = "Lantern-River-2026"
 OTHER_PASSWORD = "Meadow-Copper-2027"
 
 
-@pytest.fixture(autouse=True)
-def _empty_outbox() -> None:
-    MemorySmsSender.outbox.clear()
-
-
-@pytest.fixture
-def post(api: APIClient, django_capture_on_commit_callbacks: Any) -> Callable[..., Any]:
-    """api.post with the SMS of the request sent (they leave after commit)."""
-
-    def _post(path: str, body: dict[str, str], **extra: str) -> Any:
-        with django_capture_on_commit_callbacks(execute=True):
-            return api.post(path, body, format="json", **extra)
-
-    return _post
-
-
 def body(person: Person, **overrides: str) -> dict[str, str]:
     data = {
         "id_number": person.id_number,

@@ -27,22 +27,6 @@ PASSWORD = "Correct-Horse-42"
 REGISTRATION_PASSWORD = "Lantern-River-2026"
 
 
-@pytest.fixture(autouse=True)
-def _empty_outbox() -> None:
-    MemorySmsSender.outbox.clear()
-
-
-@pytest.fixture
-def post(api: APIClient, django_capture_on_commit_callbacks: Any) -> Callable[..., Any]:
-    """api.post with the SMS of the request sent (they leave after commit)."""
-
-    def _post(path: str, body: dict[str, str], **extra: str) -> Any:
-        with django_capture_on_commit_callbacks(execute=True):
-            return api.post(path, body, format="json", **extra)
-
-    return _post
-
-
 @pytest.fixture
 def page_post(client: Any, django_capture_on_commit_callbacks: Any) -> Callable[..., Any]:
     def _post(path: str, data: dict[str, str], **extra: str) -> Any:
