@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
+from accounts.backends import axes_username
 from accounts.errors import AccountsError
 from accounts.identity import (
     CARD_SHAPE,
@@ -24,7 +25,9 @@ from accounts.identity import (
 )
 from accounts.models import Role, User
 from accounts.services import STAFF_ROLES
-from portal.core.errors import ApplicationError, Reason
+from portal.core import ratelimit
+from portal.core.errors import THROTTLED, ApplicationError, Reason
+from portal.core.ratelimit import RateLimited, retry_after_headers
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -216,7 +219,9 @@ class AuthenticatorForm(PortalForm):
 
 class SignInForm(PortalForm):
     """Password plus one-time code through django.contrib.auth.authenticate, where django-axes
-    counts every failure per login. Which part was wrong is never said."""
+    counts every failure per login. Which part was wrong is never said. Every attempt first counts
+    against the login's and the address's limit (portal.core.ratelimit scope "login"); over it the
+    reason is shown and no password is checked."""
 
     login_field = "login"
     wrong_entrance = AccountsError.INVALID_CREDENTIALS
@@ -224,14 +229,18 @@ class SignInForm(PortalForm):
     def __init__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
         self.request = request
         self.user: User | None = None
-        # Set by a view that refused the attempt before any check (a rate limit): shown, and no
-        # password is checked.
-        self.refusal: ApplicationError | None = None
+        self.throttled: RateLimited | None = None
         super().__init__(*args, **kwargs)
 
     @property
     def locked_out(self) -> bool:
         return bool(getattr(self.request, "axes_locked_out", False))
+
+    def refused_status(self) -> tuple[int, dict[str, str]]:
+        """The page's status and headers after a refused attempt: 429 when limited or locked out."""
+        if self.throttled is not None:
+            return THROTTLED, retry_after_headers(self.throttled)
+        return (THROTTLED if self.locked_out else 200), {}
 
     def allowed(self, user: User) -> bool:
         raise NotImplementedError
@@ -242,14 +251,14 @@ class SignInForm(PortalForm):
     def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
+        login = axes_username(self.request, {"username": self.data.get(self.login_field)})
+        try:
+            ratelimit.hit("login", request=self.request, key=login)
+        except RateLimited as error:
+            self.throttled = error
+            raise reason_error(error.details[0]) from error
         if self.errors:
             return data
-        if self.refusal is not None:
-            raise reason_error(
-                self.refusal.details[0]
-                if self.refusal.details
-                else Reason(self.refusal.code, self.refusal.message)
-            )
         user = authenticate(
             self.request, username=data[self.login_field], password=data["password"], otp=data["otp"]
         )

@@ -32,7 +32,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from qrcode.image.svg import SvgPathImage
 
-from accounts.backends import axes_username
 from accounts.enrolment import registration_confirm, registration_start, resident_sign_in_notify
 from accounts.errors import AccountsError
 from accounts.forms import AuthenticatorForm, RegisterForm, ResidentLoginForm, SignInCodeForm, SmsCodeForm
@@ -288,26 +287,16 @@ def _sign_in_code_page(request: HttpRequest) -> HttpResponse:
 def login(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and SEND_SMS_BUTTON in request.POST:
         return _sign_in_code_page(request)
-    status, headers = 200, {}
+    status, headers = 200, dict[str, str]()
     if request.method == "POST":
         form = ResidentLoginForm(request, request.POST)
-        try:
-            ratelimit.hit(
-                "login", request=request, key=axes_username(request, {"username": request.POST.get("login")})
-            )
-        except RateLimited as error:
-            form.refusal = error  # shown beside the form; no password is checked
-            form.is_valid()
-            status, headers = THROTTLED, retry_after_headers(error)
-        else:
-            if form.is_valid() and form.user is not None:
-                user = form.user
-                auth_login(request, user)
-                otp_login(request, user.otp_device)  # type: ignore[attr-defined]
-                resident_sign_in_notify(user=user, channel=sign_in_channel("网页", user.otp_device))  # type: ignore[attr-defined]
-                return HttpResponseRedirect(safe_next(request, "/me/"))
-            if form.locked_out:
-                status = THROTTLED
+        if form.is_valid() and form.user is not None:
+            user = form.user
+            auth_login(request, user)
+            otp_login(request, user.otp_device)  # type: ignore[attr-defined]
+            resident_sign_in_notify(user=user, channel=sign_in_channel("网页", user.otp_device))  # type: ignore[attr-defined]
+            return HttpResponseRedirect(safe_next(request, "/me/"))
+        status, headers = form.refused_status()
     else:
         form = ResidentLoginForm(request)
     context = {

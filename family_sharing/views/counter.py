@@ -28,8 +28,7 @@ from family_sharing.forms import CounterBindForm, relation_label
 from family_sharing.models import Binding, BindingStatus
 from family_sharing.services import binding_counter_create
 from family_sharing.views.bindings import reason_of, status_label
-from portal.core import ratelimit
-from portal.core.errors import THROTTLED, ApplicationError
+from portal.core.errors import ApplicationError
 
 ROLE_TEXT = {
     "hospital": _("定点医院医保办"),
@@ -60,29 +59,21 @@ def counter_staff_required(view: Callable[..., HttpResponse]) -> Callable[..., H
 @sensitive_post_parameters("password", "otp")
 @require_http_methods(["GET", "POST"])
 def counter_login(request: HttpRequest) -> HttpResponse:
-    status, retry_after = 200, None
+    status, headers = 200, dict[str, str]()
     if request.method == "POST":
         form = StaffLoginForm(request, request.POST)
-        try:
-            ratelimit.hit("login", request=request, key=str(request.POST.get("username", "")).strip())
-        except ratelimit.RateLimited as error:
-            form.refusal = error  # shown beside the form; no password is checked
-            form.is_valid()
-            status, retry_after = THROTTLED, error.retry_after
-        else:
-            if form.is_valid() and form.user is not None:
-                user = form.user
-                auth_login(request, user)
-                otp_login(request, user.otp_device)  # type: ignore[attr-defined]
-                return HttpResponseRedirect(safe_next(request, reverse("counter:home")))
-            if form.locked_out:
-                status = THROTTLED
+        if form.is_valid() and form.user is not None:
+            user = form.user
+            auth_login(request, user)
+            otp_login(request, user.otp_device)  # type: ignore[attr-defined]
+            return HttpResponseRedirect(safe_next(request, reverse("counter:home")))
+        status, headers = form.refused_status()
     else:
         form = StaffLoginForm(request)
     context = {"form": form, "next": safe_next(request, "")}
     response = render(request, "counter/login.html", context, status=status)
-    if retry_after is not None:
-        response["Retry-After"] = str(retry_after)
+    for name, value in headers.items():
+        response[name] = value
     return response
 
 
