@@ -11,7 +11,8 @@ ENV PYTHONUNBUFFERED=1 \
     UV_LINK_MODE=copy \
     PATH=/app/.venv/bin:$PATH \
     DJANGO_SETTINGS_MODULE=portal.settings.production \
-    MEDIA_ROOT=/var/lib/portal/media
+    MEDIA_ROOT=/var/lib/portal/media \
+    PROMETHEUS_MULTIPROC_DIR=/tmp/prometheus
 
 RUN pip install --no-cache-dir uv==0.13.9
 
@@ -36,10 +37,12 @@ RUN SECRET_KEY=collectstatic-build-only-not-a-secret \
     CERT_CALLBACK_SECRET_APP=build CERT_CALLBACK_SECRET_MINI_PROGRAM=build \
     python manage.py collectstatic --noinput
 
-# Run as an unprivileged user; it may write only the media folder (uploaded binding evidence).
+# Run as an unprivileged user; it may write only the media folder (uploaded binding evidence) and the
+# metrics folder (prometheus_client's multiprocess mode; docker-compose.yml mounts an empty tmpfs
+# there on every start).
 RUN useradd --system --user-group --uid 10001 --home-dir /app --no-create-home --shell /usr/sbin/nologin app \
-    && mkdir -p "$MEDIA_ROOT" \
-    && chown app:app "$MEDIA_ROOT"
+    && mkdir -p "$MEDIA_ROOT" "$PROMETHEUS_MULTIPROC_DIR" \
+    && chown app:app "$MEDIA_ROOT" "$PROMETHEUS_MULTIPROC_DIR"
 USER app
 
 EXPOSE 8000

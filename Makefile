@@ -10,12 +10,14 @@ run: bootstrap
 test: bootstrap browser
 	.venv/bin/python scripts/stack.py test $(ARGS)
 
-# The edit-test loop: lint, types and every test that needs no browser (`make test` stays the full suite).
+# The edit-test loop: lint, types and every test that needs no browser or real processes, on every
+# core (pytest-xdist; each worker has its own test database and Redis database). `make test` stays
+# the full suite.
 check: bootstrap
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy .
-	.venv/bin/python scripts/stack.py test -m "not browser" $(ARGS)
+	.venv/bin/python scripts/stack.py test -n auto -m "not browser and not stack and not faults and not ops" $(ARGS)
 
 # Browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
 browser:
@@ -32,7 +34,7 @@ typecheck: bootstrap
 	.venv/bin/mypy .
 
 messages: bootstrap
-	cd . && .venv/bin/python manage.py compilemessages -l en --ignore=.venv
+	cd . && .venv/bin/python manage.py compilemessages -l en -l zh_Hans --ignore=.venv
 
 # Benchmarks (minutes each at full size; `make bench BENCH=eligibility` runs one). Numbers go into issue notes.
 bench: bootstrap

@@ -3,6 +3,9 @@
 import pytest
 from rest_framework.test import APIClient
 
+# The whole run's logs, as production writes them, hold no seeded identity or phone number.
+pytest_plugins = ["portal.tests.plugins.log_leaks"]
+
 
 @pytest.fixture
 def api() -> APIClient:
@@ -12,6 +15,10 @@ def api() -> APIClient:
 @pytest.fixture(autouse=True)
 def _clear_caches() -> None:
     """Throttles and lockouts are counted in the cache; every test starts from zero."""
-    from django.core.cache import cache
+    from django.core.cache import caches
 
-    cache.clear()
+    from portal.core import counters
+
+    caches["default"].clear()
+    caches["fallback"].clear()
+    counters._down_since = None

@@ -16,6 +16,7 @@ from simple_history.models import ModelChange
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from accounts.admin_lookup import PersonFilteredAdmin, PersonLookupAdmin
+from accounts.change_requests.person_admin import PersonIdentityChangeAdmin
 from accounts.models import (
     AccountEntry,
     Employer,
@@ -90,10 +91,13 @@ class MaskedPersonHistory(HistoricalRecordContextHelper):
 
 
 @admin.register(Person)
-class PersonAdmin(PersonLookupAdmin, LabelledAutocomplete, RegionScopedHistoryAdmin):
+class PersonAdmin(
+    PersonIdentityChangeAdmin, PersonLookupAdmin, LabelledAutocomplete, RegionScopedHistoryAdmin
+):
     """Persons of the officer's region. A person is found by identity or card number through the
     look-up form above the list (POST, `PersonLookupAdmin`), never through `?q=`, which would carry
-    the number into access logs: the free-text search matches names only."""
+    the number into access logs: the free-text search matches names only. A change of the name,
+    identity number or card is filed for a second officer (`PersonIdentityChangeAdmin`)."""
 
     region_paths = ("region",)
     history_masked_fields = {"name": "masked_name", "card_number": "masked_card"}
@@ -114,7 +118,9 @@ class PersonAdmin(PersonLookupAdmin, LabelledAutocomplete, RegionScopedHistoryAd
     fields = [
         "name",
         "id_number_masked",
+        "new_id_number",
         "card_number",
+        "change_reason",
         "phone_on_file",
         "sex",
         "birth_date",
@@ -276,5 +282,7 @@ if admin.site.is_registered(TOTPDevice):
     admin.site.unregister(TOTPDevice)
 admin.site.register(TOTPDevice, StaffTOTPDeviceAdmin)
 
-# Family-service delegations register their own admin classes (accounts/delegations/admin.py).
+# Family-service delegations and change requests (maker-checker) register their own admin classes
+# (accounts/delegations/admin.py, accounts/change_requests/admin.py).
+import accounts.change_requests.admin  # noqa: E402, F401
 import accounts.delegations.admin  # noqa: E402, F401

@@ -11,16 +11,22 @@ from django_otp import match_token
 from django_otp.models import Device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.factors import passkey_held
 from accounts.identity import id_number_problem, normalize_id_number
 from accounts.models import User
 from accounts.selectors import user_get_by_login
 from accounts.sms_sign_in import sign_in_code_match
+from portal.core import crypto
 
 
-def axes_username(request: HttpRequest, credentials: dict[str, Any]) -> str:
-    """The lockout key: identity numbers normalised, so `x` and `X` count as one login."""
+def axes_username(request: HttpRequest | None, credentials: dict[str, Any]) -> str:
+    """The lockout key: an identity number as `id:` + its keyed hash (normalised first, so `x` and `X`
+    count as one login), never the number itself, which django-axes would keep in clear in its table,
+    its admin and every backup; a staff username as it is. `unlock_login` lifts a lockout by login."""
     login = str((credentials or {}).get("username") or "").strip()
-    return normalize_id_number(login) if id_number_problem(login) is None else login
+    if id_number_problem(login) is None:
+        return "id:" + crypto.lookup_hash(normalize_id_number(login))
+    return login
 
 
 class LoginBackend(ModelBackend):
@@ -30,6 +36,7 @@ class LoginBackend(ModelBackend):
         username: str | None = None,
         password: str | None = None,
         otp: str | None = None,
+        passkey_step: bool = False,
         **kwargs: Any,
     ) -> User | None:
         if not username or not password:
@@ -40,6 +47,10 @@ class LoginBackend(ModelBackend):
             return None
         if not user.check_password(password) or not self.user_can_authenticate(user):
             return None
+        if passkey_step:
+            # The sign-in page's 使用通行密钥 button (decision record 0019): the password of a resident
+            # who holds a passkey. The caller signs nobody in; the passkey must confirm next.
+            return user if user.is_resident and passkey_held(user) else None
         if otp is None:
             # Only the staff OTP login forms (admin, counter) call without a code and verify the
             # code themselves; a resident never signs in without one.

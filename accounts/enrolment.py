@@ -7,6 +7,7 @@ Until then nothing about the person or an existing login changes: the password w
 pending registration. Self-service never writes the number on file; only `person_phone_change` does,
 for a bureau officer, with a reason and an audit row."""
 
+import datetime as dt
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,15 +22,14 @@ from accounts.enrolment_models import SMS_CODE_VALID_SECONDS, SmsPurpose
 from accounts.errors import AccountsError
 from accounts.identity import CARD_SHAPE, PHONE_SHAPE, normalize_card_number, parse_id_number
 from accounts.models import PendingRegistration, Person, PhoneChange, Role, SmsDevice, User
+from accounts.outbox import sms_queue
 from accounts.selectors import person_get_by_id_number
 from accounts.services import Registration, enrolment_unfinished, identity_mismatch, password_problems
 from portal.core import crypto
 from portal.core.errors import CONFLICT, INVALID, ApplicationError, Reason
 from portal.core.masking import mask_phone
-from portal.core.notify import sent_at_text, sms_send
+from portal.core.notify import SIGNATURE, sent_at_text
 from portal.core.ratelimit import throttled
-
-SIGNATURE = "【医保家庭共济】"
 
 
 @dataclass(frozen=True)
@@ -40,8 +40,17 @@ class RegistrationStarted:
 
 
 def _send_after_commit(phone: str, text: str, template: str, params: dict[str, str] | None = None) -> None:
-    # robust: a gateway failure is logged, it does not undo or fail what already committed
-    transaction.on_commit(lambda: sms_send(phone, text, template=template, params=params), robust=True)
+    """Queued in the outbox in the caller's transaction, sent after commit (accounts.outbox). A code
+    is urgent (sent in this process when the broker is down) and not sent once it has expired."""
+    code = template == "sms_code"
+    sms_queue(
+        phone=phone,
+        text=text,
+        template=template,
+        params=params,
+        urgent=code,
+        valid_for=dt.timedelta(seconds=SMS_CODE_VALID_SECONDS) if code else None,
+    )
 
 
 def _person_matching(*, id_number: str, name: str, card_number: str, phone: str) -> Person:

@@ -51,6 +51,19 @@ class AccountsError(ErrorCode):
     PASSWORD_MISMATCH = "password_mismatch", "两次输入的密码不一致"
     RESIDENT_ONLY = "resident_only", "此入口仅供参保人使用，工作人员请从柜台或管理后台登录"
     STAFF_ONLY = "staff_only", "此入口仅供定点医院、定点药店和医保经办人员使用，参保人请从首页登录"
+    # a resident's sign-in factors: authenticator (TOTP) and passkeys (decision record 0019)
+    LAST_FACTOR = (
+        "last_factor",
+        "这是您唯一的登录验证方式，不能删除。请先添加身份验证器或通行密钥，再删除这一个",
+    )
+    AUTHENTICATOR_NOT_FOUND = "authenticator_not_found", "您还没有开通身份验证器"
+    AUTHENTICATOR_EXISTS = "authenticator_exists", "您已经开通了身份验证器；要换一个，请先删除原来的"
+    PASSKEY_NOT_FOUND = "passkey_not_found", "没有找到这个通行密钥，它可能已经删除了"
+    PASSKEY_TOO_MANY = "passkey_too_many", "最多可以添加10个通行密钥，请先删除不用的再添加"
+    PASSKEY_NOT_YOURS = "passkey_not_yours", "这个通行密钥不属于正在登录的账号，没有登录。请用本人的通行密钥"
+    PASSKEY_INVALID = "passkey_invalid", "通行密钥验证没有通过，没有登录。请再试一次，或改用动态验证码"
+    PASSKEY_EXPIRED = "passkey_expired", "通行密钥操作已超时，请重新开始"
+    PASSKEY_SIGN_IN_EXPIRED = "passkey_sign_in_expired", "登录已超时，请重新输入身份证号和密码"
     # the number on file, changed only by a bureau officer
     PHONE_CHANGE_REASON_REQUIRED = "phone_change_reason_required", "请填写变更手机号的原因"
     PHONE_UNCHANGED = "phone_unchanged", "新手机号与登记的手机号相同"

@@ -63,6 +63,21 @@ REASON_MSGIDS: dict[AccountsError, str] = {
     AccountsError.STAFF_ONLY: gettext_noop(
         "此入口仅供定点医院、定点药店和医保经办人员使用，参保人请从首页登录"
     ),
+    AccountsError.LAST_FACTOR: gettext_noop(
+        "这是您唯一的登录验证方式，不能删除。请先添加身份验证器或通行密钥，再删除这一个"
+    ),
+    AccountsError.AUTHENTICATOR_NOT_FOUND: gettext_noop("您还没有开通身份验证器"),
+    AccountsError.AUTHENTICATOR_EXISTS: gettext_noop("您已经开通了身份验证器；要换一个，请先删除原来的"),
+    AccountsError.PASSKEY_NOT_FOUND: gettext_noop("没有找到这个通行密钥，它可能已经删除了"),
+    AccountsError.PASSKEY_TOO_MANY: gettext_noop("最多可以添加10个通行密钥，请先删除不用的再添加"),
+    AccountsError.PASSKEY_NOT_YOURS: gettext_noop(
+        "这个通行密钥不属于正在登录的账号，没有登录。请用本人的通行密钥"
+    ),
+    AccountsError.PASSKEY_INVALID: gettext_noop(
+        "通行密钥验证没有通过，没有登录。请再试一次，或改用动态验证码"
+    ),
+    AccountsError.PASSKEY_EXPIRED: gettext_noop("通行密钥操作已超时，请重新开始"),
+    AccountsError.PASSKEY_SIGN_IN_EXPIRED: gettext_noop("登录已超时，请重新输入身份证号和密码"),
 }
 
 # The rate limits' answer (portal.core.ratelimit.THROTTLED_MESSAGE), marked for the catalogue.
@@ -70,6 +85,8 @@ THROTTLED_MSGID = gettext_noop("操作过于频繁，请稍后再试")
 
 # A staff login is a username, so the resident wording (身份证号) would mislead at the counter.
 STAFF_INVALID_CREDENTIALS = _("用户名、密码或动态验证码不正确")
+# The 使用通行密钥 button reads no code, and a login without a passkey cannot go on (decision record 0019).
+PASSKEY_INVALID_CREDENTIALS = _("身份证号或密码不正确，或者这个账号还没有添加通行密钥")
 
 
 def reason_error(reason: Reason | AccountsError) -> ValidationError:
@@ -248,6 +265,10 @@ class SignInForm(PortalForm):
     def invalid_credentials(self) -> ValidationError:
         return reason_error(AccountsError.INVALID_CREDENTIALS)
 
+    def credentials(self, data: dict[str, Any]) -> dict[str, Any]:
+        """What django.contrib.auth.authenticate (and django-axes) is given."""
+        return {"username": data[self.login_field], "password": data["password"], "otp": data["otp"]}
+
     def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
@@ -259,9 +280,7 @@ class SignInForm(PortalForm):
             raise reason_error(error.details[0]) from error
         if self.errors:
             return data
-        user = authenticate(
-            self.request, username=data[self.login_field], password=data["password"], otp=data["otp"]
-        )
+        user = authenticate(self.request, **self.credentials(data))
         if self.locked_out:
             raise reason_error(AccountsError.LOCKED_OUT)
         if user is None:
@@ -298,6 +317,34 @@ class ResidentLoginForm(SignInForm):
 
     def allowed(self, user: User) -> bool:
         return user.role == Role.RESIDENT and user.person_id is not None
+
+
+class PasskeyPasswordForm(SignInForm):
+    """The sign-in page's 使用通行密钥 button (decision record 0019): the identity number and the
+    password, no code. Right, for a resident who holds a passkey, the passkey confirms on the next
+    page; anything else is refused like a wrong code, counted by django-axes, never saying which part
+    was wrong."""
+
+    login = _resident_login_field()
+    password = _password_field(_("密码"), "current-password")
+
+    wrong_entrance = AccountsError.RESIDENT_ONLY
+
+    def credentials(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {"username": data["login"], "password": data["password"], "passkey_step": True}
+
+    def allowed(self, user: User) -> bool:
+        return user.role == Role.RESIDENT and user.person_id is not None
+
+    def invalid_credentials(self) -> ValidationError:
+        return ValidationError(PASSKEY_INVALID_CREDENTIALS, code=AccountsError.INVALID_CREDENTIALS.value)
+
+
+class FactorRemoveForm(PortalForm):
+    """/me/security/: which factor to remove (the rules are accounts.factors')."""
+
+    factor = forms.ChoiceField(choices=[("authenticator", _("身份验证器")), ("passkey", _("通行密钥"))])
+    passkey = forms.CharField(required=False, max_length=20)
 
 
 class SignInCodeForm(PortalForm):

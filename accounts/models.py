@@ -418,6 +418,8 @@ class Message(models.Model):
 
 
 # Family-service delegations live in their own module set (accounts/delegations/).
+# Maker-checker: change requests a second officer decides (accounts/change_requests/).
+from accounts.change_requests.models import ChangeRequest, ChangeRequestEvent  # noqa: E402, F401
 from accounts.delegations.models import (  # noqa: E402, F401
     Delegation,
     DelegationAct,
@@ -430,3 +432,6 @@ from accounts.enrolment_models import (  # noqa: E402, F401
     PhoneChange,
     SmsDevice,
 )
+
+# The one SMS outbox (decision record 0018).
+from accounts.outbox_models import SmsOutbox, SmsResult  # noqa: E402, F401

@@ -34,9 +34,17 @@ from qrcode.image.svg import SvgPathImage
 
 from accounts.enrolment import registration_confirm, registration_start, resident_sign_in_notify
 from accounts.errors import AccountsError
-from accounts.forms import AuthenticatorForm, RegisterForm, ResidentLoginForm, SignInCodeForm, SmsCodeForm
+from accounts.forms import (
+    AuthenticatorForm,
+    PasskeyPasswordForm,
+    RegisterForm,
+    ResidentLoginForm,
+    SignInCodeForm,
+    SmsCodeForm,
+)
 from accounts.ledger import REVERSAL_PREFIX
 from accounts.models import Person, Role, User
+from accounts.passkeys import passkey_step_start
 from accounts.selectors import account_entry_list, account_get_for_person, payments_received_list
 from accounts.services import resident_confirm_totp, resident_totp_device
 from accounts.sms_sign_in import sign_in_channel, sign_in_code_send
@@ -281,12 +289,36 @@ def _sign_in_code_page(request: HttpRequest) -> HttpResponse:
     return _with_headers(render(request, "accounts/login.html", context, status=status), headers)
 
 
+# The name of the sign-in page's "使用通行密钥" button (decision record 0019).
+PASSKEY_BUTTON = "use_passkey"
+
+
+def _passkey_password_page(request: HttpRequest) -> HttpResponse:
+    """The "使用通行密钥" button: the identity number and password, no code. Right, and the login
+    holds a passkey: on to /login/passkey/, where the passkey confirms. Otherwise the same page as a
+    refused sign-in (invalid_credentials, counted by django-axes and the sign-in limit)."""
+    form = PasskeyPasswordForm(request, request.POST)
+    if form.is_valid() and form.user is not None:
+        passkey_step_start(request, user=form.user, next_url=safe_next(request, ""))
+        return redirect("accounts:login-passkey")
+    status, headers = form.refused_status()
+    context = {
+        "form": ResidentLoginForm(request, initial={"login": form.data.get("login", "")}),
+        "errors_form": form,
+        "login_field": form["login"],
+        "next": safe_next(request, ""),
+    }
+    return _with_headers(render(request, "accounts/login.html", context, status=status), headers)
+
+
 @never_cache
 @sensitive_post_parameters("password", "otp")
 @require_http_methods(["GET", "POST"])
 def login(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and SEND_SMS_BUTTON in request.POST:
         return _sign_in_code_page(request)
+    if request.method == "POST" and PASSKEY_BUTTON in request.POST:
+        return _passkey_password_page(request)
     status, headers = 200, dict[str, str]()
     if request.method == "POST":
         form = ResidentLoginForm(request, request.POST)

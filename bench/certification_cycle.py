@@ -76,7 +76,7 @@ def cleanup() -> None:
         if rid is not None:
             _exec("SET LOCAL work_mem = '256MB'")
             for sql in (
-                "DELETE FROM certification_smsoutbox AS o USING accounts_message AS m, accounts_person AS p "
+                "DELETE FROM accounts_smsoutbox AS o USING accounts_message AS m, accounts_person AS p "
                 "WHERE o.message_id = m.id AND m.person_id = p.id AND p.region_id = %(r)s",
                 "DELETE FROM accounts_message AS m USING accounts_person AS p "
                 "WHERE m.person_id = p.id AND p.region_id = %(r)s",
@@ -98,8 +98,8 @@ def generate(pensioners: int, as_of: dt.date) -> float:
     with transaction.atomic():
         _exec("INSERT INTO accounts_province (code, name) VALUES (%s, '基准测试（认证）')", [PROVINCE])
         _exec(
-            "INSERT INTO accounts_poolingregion (code, province_id, name, level) "
-            "VALUES (%s, %s, '基准测试区（认证）', 'prefecture')",
+            "INSERT INTO accounts_poolingregion (code, province_id, name, level, sms_sign_in_allowed) "
+            "VALUES (%s, %s, '基准测试区（认证）', 'prefecture', true)",
             [REGION, PROVINCE],
         )
         _exec(

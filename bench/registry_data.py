@@ -150,8 +150,8 @@ def create_region(bench: BenchRegion) -> int:
         [bench.province_code, f"基准测试{bench.label}"],
     )
     _exec(
-        "INSERT INTO accounts_poolingregion (code, province_id, name, level) VALUES (%s, %s, %s, 'prefecture') "
-        "ON CONFLICT (code) DO NOTHING",
+        "INSERT INTO accounts_poolingregion (code, province_id, name, level, sms_sign_in_allowed) "
+        "VALUES (%s, %s, %s, 'prefecture', true) ON CONFLICT (code) DO NOTHING",
         [bench.region_code, bench.province_code, f"基准测试区{bench.label}"],
     )
     region_id = bench.region_id()

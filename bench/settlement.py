@@ -117,8 +117,8 @@ def setup(accounts: int) -> dict[str, Any]:
             [PROVINCE],
         )
         _exec(
-            "INSERT INTO accounts_poolingregion (code, province_id, name, level) "
-            "VALUES (%s, %s, '基准测试区（结算）', 'prefecture') ON CONFLICT (code) DO NOTHING",
+            "INSERT INTO accounts_poolingregion (code, province_id, name, level, sms_sign_in_allowed) "
+            "VALUES (%s, %s, '基准测试区（结算）', 'prefecture', true) ON CONFLICT (code) DO NOTHING",
             [REGION, PROVINCE],
         )
         region = PoolingRegion.objects.get(code=REGION)

@@ -1,7 +1,8 @@
 """The certification cycle run (`run_certification_cycle`, the daily Celery beat task): reminders 30
 and 7 days before a cycle ends, and suspension of overdue pensions. Set-based: one INSERT ... SELECT
 per concern, whatever the number of pensioners; the in-app messages are inserted by the same
-statement, and their SMS copies are queued in an outbox that a worker drains after commit.
+statement, and their SMS copies are queued in the one outbox (accounts.outbox) by the same statement
+and delivered by a worker after commit.
 
 Idempotent: a reminder is unique per (person, cycle end, threshold) and inserted with ON CONFLICT DO
 NOTHING; a pension already suspended is not suspended again. Reminder windows: the 30-day one while
@@ -14,9 +15,8 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
+from accounts.outbox import outbox_dispatch_after_commit
 from certification.cycles import CYCLE_MONTHS, DUE_DAYS
-from certification.models import SmsOutbox
-from portal.core.notify import sms_sender
 from portal.core.time import add_months, today
 
 log = logging.getLogger(__name__)
@@ -56,9 +56,11 @@ WITH candidates AS (
                    '{days}', (cycle_end - %(as_of)s::date)::text),
            now(), NULL
       FROM sent
-    RETURNING id
+    RETURNING id, person_id
 ), outbox AS (
-    INSERT INTO certification_smsoutbox (message_id, created_at) SELECT id, now() FROM messages
+    INSERT INTO accounts_smsoutbox (message_id)
+    SELECT m.id FROM messages AS m
+     WHERE (SELECT p.phone FROM accounts_person AS p WHERE p.id = m.person_id) <> ''
 )
 SELECT count(*) FILTER (WHERE threshold = 30), count(*) FILTER (WHERE threshold = 7) FROM sent
 """
@@ -89,9 +91,11 @@ WITH overdue AS (
                    '{on}', to_char(%(as_of)s::date, 'YYYY-MM-DD')),
            now(), NULL
       FROM changed AS c JOIN overdue AS o USING (person_id)
-    RETURNING id
+    RETURNING id, person_id
 ), outbox AS (
-    INSERT INTO certification_smsoutbox (message_id, created_at) SELECT id, now() FROM messages
+    INSERT INTO accounts_smsoutbox (message_id)
+    SELECT m.id FROM messages AS m
+     WHERE (SELECT p.phone FROM accounts_person AS p WHERE p.id = m.person_id) <> ''
 )
 SELECT count(*) FROM changed
 """
@@ -109,15 +113,6 @@ class CycleRunResult:
             f"{self.as_of:%Y-%m-%d}: reminders 30-day {self.reminded_30}, 7-day {self.reminded_7}; "
             f"pensions suspended {self.suspended}"
         )
-
-
-def _enqueue_sms() -> None:
-    from certification.tasks import send_queued_sms
-
-    try:
-        send_queued_sms.delay()
-    except Exception:  # broker down: the next run's enqueue (or the beat) drains the outbox
-        log.warning("could not enqueue the SMS outbox drain", exc_info=True)
 
 
 @transaction.atomic
@@ -147,27 +142,5 @@ def certification_cycle_run(*, as_of: dt.date | None = None) -> CycleRunResult:
             [NONCE_RETENTION],
         )
     if reminded_30 or reminded_7 or suspended:
-        transaction.on_commit(_enqueue_sms)
+        outbox_dispatch_after_commit(ids=None)
     return CycleRunResult(day, reminded_30, reminded_7, suspended)
-
-
-def sms_outbox_drain(*, batch: int = 500) -> int:
-    """Sends the queued SMS copies (to persons with a phone) and deletes them, batch by batch. A
-    failed send rolls its batch back, so it is retried by the next drain (at least once)."""
-    sent = 0
-    sender = sms_sender()
-    while True:
-        with transaction.atomic():
-            rows = list(
-                SmsOutbox.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("message__person")
-                .order_by("id")[:batch]
-            )
-            if not rows:
-                return sent
-            for row in rows:
-                phone = row.message.person.phone
-                if phone:
-                    sender.send(phone, f"【医保家庭共济】{row.message.body}")
-                    sent += 1
-            SmsOutbox.objects.filter(pk__in=[row.pk for row in rows]).delete()

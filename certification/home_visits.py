@@ -29,7 +29,7 @@ from certification.models import (
 from certification.services import certification_record
 from portal.core.errors import CONFLICT, FORBIDDEN, INVALID, REFUSED, ApplicationError, Reason
 from portal.core.time import today
-from portal.core.uploads import UploadProblem, upload_check
+from portal.core.uploads import UploadProblem, refused_when_storage_full, upload_check
 
 V = HomeVisitStatus
 ALLOWED: dict[str, set[str]] = {
@@ -90,10 +90,9 @@ def _request(
     except IntegrityError as exc:
         raise ApplicationError.of(CONFLICT, E.VISIT_OPEN) from exc
     HomeVisitEvent.objects.create(visit=visit, to_status=V.REQUESTED, actor=actor)
-    for file, content_type in checked:
-        HomeVisitDocument.objects.create(
-            visit=visit, file=file, content_type=content_type, size=file.size or 0
-        )
+    with refused_when_storage_full():  # 507 storage_full: no file kept, the request rolled back
+        for file, content_type in checked:
+            HomeVisitDocument.objects.create(visit=visit, file=file, content_type=content_type, size=file.size or 0)
     return visit
 
 

@@ -178,19 +178,6 @@ class Reminder(models.Model):
         return f"{self.cycle_end} −{self.threshold}"
 
 
-class SmsOutbox(models.Model):
-    """SMS copies of messages the cycle run created in bulk; a worker sends and deletes them."""
-
-    message = models.OneToOneField("accounts.Message", on_delete=models.CASCADE, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        verbose_name = verbose_name_plural = "待发短信"
-
-    def __str__(self) -> str:
-        return f"sms {self.message_id}"
-
-
 class ChannelNonce(models.Model):
     """Every callback nonce accepted; a second callback with the same one is a replay (409)."""
 

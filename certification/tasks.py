@@ -2,14 +2,9 @@
 
 from celery import shared_task
 
-from certification.cycle_run import certification_cycle_run, sms_outbox_drain
+from certification.cycle_run import certification_cycle_run
 
 
 @shared_task(name="certification.run_certification_cycle", acks_late=True)
 def run_certification_cycle() -> str:
     return certification_cycle_run().summary()
-
-
-@shared_task(name="certification.send_queued_sms", acks_late=True)
-def send_queued_sms() -> int:
-    return sms_outbox_drain()

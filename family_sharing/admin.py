@@ -10,7 +10,9 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from accounts.admin_lookup import PersonFilteredAdmin
+from family_sharing.change_admin import KinshipEdgeChangeAdmin, evidence_approval_file
 from family_sharing.models import Binding, BindingEvent, Evidence, EvidenceReview, KinshipEdge, PolicyVersion
+from family_sharing.reconsent.admin import ReconsentInline, ReconsentStateFilter, reconsent_state
 from family_sharing.services import binding_evidence_review
 from portal.admin_helpers import RegionScopedAdmin
 from portal.core.errors import ApplicationError
@@ -57,9 +59,10 @@ class BindingAdmin(PersonFilteredAdmin, RegionScopedAdmin):
         "status",
         "channel",
         "monthly_limit_fen",
+        reconsent_state,
     ]
-    list_filter = ["status", "channel"]
-    list_select_related = ["sharer", "beneficiary", "relation_code"]
+    list_filter = ["status", "channel", ReconsentStateFilter]
+    list_select_related = ["sharer", "beneficiary", "relation_code", "reconsent"]
     show_full_result_count = False
     fields = readonly_fields = (
         "sharer",
@@ -76,7 +79,7 @@ class BindingAdmin(PersonFilteredAdmin, RegionScopedAdmin):
         "activated_at",
         "ended_at",
     )
-    inlines = [BindingEventInline, EvidenceInline]
+    inlines = [BindingEventInline, EvidenceInline, ReconsentInline]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # bindings start at the window through /counter/bind/, never as a bare row
@@ -87,7 +90,8 @@ class BindingAdmin(PersonFilteredAdmin, RegionScopedAdmin):
 
 @admin.register(Evidence)
 class EvidenceAdmin(RegionScopedAdmin):
-    """The review queue: open the file, then approve or reject with the actions."""
+    """The review queue: open the file, then approve or reject with the actions. Approving files a
+    change request for a second officer (maker-checker); rejecting takes effect at once."""
 
     region_paths = ("binding__sharer__region", "binding__beneficiary__region")
 
@@ -134,9 +138,9 @@ class EvidenceAdmin(RegionScopedAdmin):
                 self.message_user(request, f"{evidence}: {exc.message}（{exc.code}）", messages.ERROR)
         self.message_user(request, f"已处理 {done} 份材料")
 
-    @admin.action(description="审核通过：绑定生效", permissions=["change"])
+    @admin.action(description="审核通过：提交另一位经办人复核，复核后绑定生效", permissions=["change"])
     def approve(self, request: HttpRequest, queryset: QuerySet[Evidence]) -> None:
-        self._review(request, queryset, approve=True)
+        evidence_approval_file(request, queryset)
 
     @admin.action(description="审核不通过：绑定未通过", permissions=["change"])
     def reject(self, request: HttpRequest, queryset: QuerySet[Evidence]) -> None:
@@ -150,9 +154,10 @@ class EvidenceAdmin(RegionScopedAdmin):
 
 
 @admin.register(KinshipEdge)
-class KinshipEdgeAdmin(RegionScopedAdmin):
+class KinshipEdgeAdmin(KinshipEdgeChangeAdmin, RegionScopedAdmin):
     """Registry edges with at least one end in the officer's region; the raw-id fields accept
-    persons of that region only (`RegionScopedAdmin.formfield_for_foreignkey`)."""
+    persons of that region only (`RegionScopedAdmin.formfield_for_foreignkey`). Adding, changing or
+    ending (an end date) an edge files a change request for a second officer (maker-checker)."""
 
     region_paths = ("a__region", "b__region")
     list_display = ["kind", "a", "b", "parent_kind", "valid_from", "valid_to", "source"]
@@ -184,3 +189,4 @@ class PolicyVersionAdmin(RegionScopedAdmin):
 # keep their admin there; imported here so that autodiscovery registers it.
 from family_sharing.contributions import admin as contributions_admin  # noqa: E402, F401
 from family_sharing.settlement import admin as settlement_admin  # noqa: E402, F401
+from family_sharing.suggestions import admin as suggestions_admin  # noqa: E402, F401

@@ -5,7 +5,12 @@ rule and every refusal comes from the services as an ApplicationError."""
 from collections.abc import Callable
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import serializers, status
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.request import Request
@@ -41,6 +46,8 @@ from family_sharing.services import (
     binding_revoke,
     binding_set_limit,
 )
+from family_sharing.suggestions.apis import BindingSuggestionInputSerializer
+from family_sharing.suggestions.services import binding_request_suggested
 from portal.api import Pagination
 from portal.core.errors import INVALID, NOT_FOUND, ApplicationError
 from portal.core.ratelimit import hit
@@ -153,17 +160,29 @@ class BindingListCreateApi(APIView):
 
     @extend_schema(
         tags=TAG_RESIDENT,
-        request=InputSerializer,
+        request=PolymorphicProxySerializer(
+            component_name="BindingCreateInput",
+            serializers=[InputSerializer, BindingSuggestionInputSerializer],
+            resource_type_field_name=None,
+        ),
         responses={
             201: BindingSerializer,
-            **error_responses(400, 401, 403, 409, 422, 429),
+            **error_responses(400, 401, 403, 404, 409, 422, 429),
         },
         operation_id="bindings_create",
-        description="The caller (the sharer) asks to pay for a relative: 201 pending_consent (or "
-        "pending_verification for a registry parent binding a child under 16), 422 with every reason, "
-        "409 duplicate_binding.",
+        description="The caller (the sharer) asks to pay for a relative, named by number, name and "
+        "relation, or by a suggestion_id from family/suggestions/ (404 suggestion_not_found or "
+        "suggestion_expired): 201 pending_consent (or pending_verification for a registry parent "
+        "binding a child under 16), 422 with every reason, 409 duplicate_binding.",
     )
     def post(self, request: Request) -> Response:
+        if isinstance(request.data, dict) and "suggestion_id" in request.data:
+            suggested = BindingSuggestionInputSerializer(data=request.data)
+            suggested.is_valid(raise_exception=True)
+            binding = binding_request_suggested(
+                actor=_actor(request), suggestion_id=suggested.validated_data["suggestion_id"]
+            )
+            return _binding_response(binding, status.HTTP_201_CREATED)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         binding = binding_request(
@@ -312,7 +331,7 @@ class BindingEvidenceUploadApi(APIView):
         request={"multipart/form-data": InputSerializer},
         responses={
             201: OutputSerializer,
-            **error_responses(400, 401, 403, 404, 409),
+            **error_responses(400, 401, 403, 404, 409, 507),
         },
         operation_id="bindings_evidence_upload",
     )

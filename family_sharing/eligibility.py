@@ -81,6 +81,18 @@ def sharer_reasons(sharer: Person) -> list[Reason]:
     return reasons
 
 
+def beneficiary_insured(beneficiary: Person) -> bool:
+    """Enrolled in basic medical insurance of either type, and not terminated (DESIGN.md section 3)."""
+    return beneficiary.insurance_type != "none" and beneficiary.status != "terminated"
+
+
+def cross_province_blocked(sharer: Person, beneficiary: Person, as_of: dt.date) -> bool:
+    """Different provinces, and not both pooling regions open to cross-province mutual aid on `as_of`."""
+    return sharer.region.province_id != beneficiary.region.province_id and not (
+        cross_province_enabled(sharer.region, as_of) and cross_province_enabled(beneficiary.region, as_of)
+    )
+
+
 def binding_eligibility(
     *, sharer: Person | None, beneficiary: Person | None, relation: RelationFacts, as_of: dt.date
 ) -> Eligibility:
@@ -96,9 +108,7 @@ def binding_eligibility(
         reasons.append(SharingError.SELF_BINDING.reason())
     if sharer is not None:
         reasons.extend(sharer_reasons(sharer))
-    if beneficiary is not None and (
-        beneficiary.insurance_type == "none" or beneficiary.status == "terminated"
-    ):
+    if beneficiary is not None and not beneficiary_insured(beneficiary):
         reasons.append(SharingError.BENEFICIARY_NOT_INSURED.reason())
     kin = KIN_OF_CSV.get(relation.kin)
     if not relation.near_relative or kin is None:
@@ -113,9 +123,7 @@ def binding_eligibility(
         if not scope_allows(scope, kin):
             reasons.append(SharingError.RELATION_OUT_OF_POLICY_SCOPE.reason())
     if sharer is not None and beneficiary is not None and not same:
-        if sharer.region.province_id != beneficiary.region.province_id and not (
-            cross_province_enabled(sharer.region, as_of) and cross_province_enabled(beneficiary.region, as_of)
-        ):
+        if cross_province_blocked(sharer, beneficiary, as_of):
             reasons.append(SharingError.CROSS_PROVINCE_NOT_ENABLED.reason())
         if Binding.objects.filter(sharer=sharer, beneficiary=beneficiary, status__in=LIVE_STATUSES).exists():
             reasons.append(SharingError.DUPLICATE_BINDING.reason())

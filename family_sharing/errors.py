@@ -43,8 +43,22 @@ class SharingError(ErrorCode):
     REGISTRY_EDGE_ENDED = "registry_edge_ended", "户籍登记显示这层关系已结束（如离婚），绑定暂停"
     EVIDENCE_APPROVED = "evidence_approved", "证明材料审核通过"
     EVIDENCE_REJECTED = "evidence_rejected", "证明材料审核未通过"
+    # maker-checker on registry edges (DESIGN.md section 6)
+    EDGE_INVALID = "edge_invalid", "亲属关系登记不符合要求"
     REGISTRY_VERIFIED = "registry_verified", "已通过户籍登记核验"
     CONSENT_NOT_ALLOWED = "consent_not_allowed", "只有被共济的亲属本人（未满16周岁的由其监护人）可以确认"
+    # re-consent at 16 (DESIGN.md section 6; family_sharing/reconsent/)
+    RECONSENT_REQUIRED = (
+        "reconsent_required",
+        "被共济人已年满16周岁，需要本人确认是否继续共济；本人确认前暂停支付",
+    )
+    RECONSENT_CONFIRMED = "reconsent_confirmed", "被共济人年满16周岁后，本人确认继续共济"
+    RECONSENT_DECLINED = "reconsent_declined", "被共济人年满16周岁后，本人不同意继续共济"
+    RECONSENT_NOT_ALLOWED = (
+        "reconsent_not_allowed",
+        "只有被共济人本人可以确认是否继续共济，共济人或监护人不能代为确认",
+    )
+    RECONSENT_NOT_PENDING = "reconsent_not_pending", "这项共济现在没有等待本人确认的事项"
     # evidence upload
     EVIDENCE_TYPE = "evidence_type", "只能上传 PDF、JPEG 或 PNG 文件（按文件内容判断）"
     EVIDENCE_TOO_LARGE = "evidence_too_large", "文件不能超过 5 MB"

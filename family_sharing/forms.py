@@ -60,6 +60,15 @@ REASON_MSGIDS: dict[SharingError, str] = {
     SharingError.EVIDENCE_REJECTED: gettext_noop("证明材料审核未通过"),
     SharingError.REGISTRY_VERIFIED: gettext_noop("已通过户籍登记核验"),
     SharingError.CONSENT_NOT_ALLOWED: gettext_noop("只有被共济的亲属本人（未满16周岁的由其监护人）可以确认"),
+    SharingError.RECONSENT_REQUIRED: gettext_noop(
+        "被共济人已年满16周岁，需要本人确认是否继续共济；本人确认前暂停支付"
+    ),
+    SharingError.RECONSENT_CONFIRMED: gettext_noop("被共济人年满16周岁后，本人确认继续共济"),
+    SharingError.RECONSENT_DECLINED: gettext_noop("被共济人年满16周岁后，本人不同意继续共济"),
+    SharingError.RECONSENT_NOT_ALLOWED: gettext_noop(
+        "只有被共济人本人可以确认是否继续共济，共济人或监护人不能代为确认"
+    ),
+    SharingError.RECONSENT_NOT_PENDING: gettext_noop("这项共济现在没有等待本人确认的事项"),
     SharingError.EVIDENCE_TYPE: gettext_noop("只能上传 PDF、JPEG 或 PNG 文件（按文件内容判断）"),
     SharingError.EVIDENCE_TOO_LARGE: gettext_noop("文件不能超过 5 MB"),
     SharingError.EVIDENCE_NOT_NEEDED: gettext_noop("这个绑定现在不需要补充材料"),

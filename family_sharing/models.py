@@ -252,4 +252,6 @@ from family_sharing.contributions.models import (  # noqa: E402, F401
     StatusChange,
     StatusReason,
 )
+from family_sharing.reconsent.models import ReconsentAnswer, ReconsentRequest  # noqa: E402, F401
 from family_sharing.settlement.models import Reversal, Settlement  # noqa: E402, F401
+from family_sharing.suggestions.models import SuggestionListing  # noqa: E402, F401

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Protocol
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.db.models import Q
@@ -21,6 +21,11 @@ from family_sharing.models import KinshipEdge
 from family_sharing.relations import Kin, specific_code
 
 COUNTING_PARENT_KINDS = frozenset({"birth", "adoptive", "step_supported"})
+# An edge with both ends' sex and birth date (TableRegistry.near_relatives).
+_EDGE_COLUMNS = (
+    "kind", "a_id", "b_id", "parent_kind", "valid_from", "valid_to",
+    "a__sex", "a__birth_date", "b__sex", "b__birth_date",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,12 @@ class KinshipRegistry(Protocol):
     def derive_many(
         self, pairs: Iterable[tuple[PersonFacts, PersonFacts]], as_of: dt.date
     ) -> dict[tuple[int, int], Derived]: ...
+
+    def near_relatives(self, person_id: int, as_of: dt.date) -> dict[int, Derived]:
+        """Every near relative the registry records for the person on `as_of`, by person id, with
+        the derivation (suggested relatives, DESIGN.md section 6): the same answers `derive_many`
+        gives for each pair, without knowing the relatives first."""
+        ...
 
 
 @dataclass
@@ -104,6 +115,39 @@ class TableRegistry:
             return {}
         edges = self._load(pairs)
         return {(s.id, b.id): _derive(s, b, edges, as_of) for s, b in pairs}
+
+    def near_relatives(self, person_id: int, as_of: dt.date) -> dict[int, Derived]:
+        """Two queries whatever the size of the family: the edges touching the person (spouses,
+        parents, children), then the parent edges of their parents and children (grandparents,
+        siblings, grandchildren), each with both ends' sex and birth date. Those hold every edge
+        `_derive` reads for a relative within two generations, so each candidate is judged exactly
+        as `derive_many` judges the pair."""
+        edges = _Edges()
+        facts: dict[int, PersonFacts] = {}
+        parents: set[int] = set()
+        children: set[int] = set()
+
+        def take(rows: Iterable[tuple[Any, ...]]) -> None:
+            for kind, a, b, parent_kind, valid_from, valid_to, a_sex, a_born, b_sex, b_born in rows:
+                facts[a], facts[b] = PersonFacts(a, a_sex, a_born), PersonFacts(b, b_sex, b_born)
+                if kind == "parent":
+                    edges.parents[b][a] = parent_kind
+                    edges.children[a][b] = parent_kind
+                    edges.sex[a], edges.sex[b] = a_sex, b_sex
+                    if person_id in (a, b):
+                        (children if a == person_id else parents).add(b if a == person_id else a)
+                else:
+                    edges.spouses[(a, b)].append((valid_from, valid_to))
+
+        take(KinshipEdge.objects.filter(Q(a_id=person_id) | Q(b_id=person_id)).values_list(*_EDGE_COLUMNS))
+        if parents or children:
+            around = Q(b_id__in=parents) | Q(a_id__in=parents) | Q(a_id__in=children)
+            take(KinshipEdge.objects.filter(around, kind="parent").values_list(*_EDGE_COLUMNS))
+        me = facts.pop(person_id, None)
+        if me is None:
+            return {}
+        judged = {pk: _derive(me, other, edges, as_of) for pk, other in facts.items()}
+        return {pk: derived for pk, derived in judged.items() if derived.kin is not None}
 
 
 def _counting(links: dict[int, str]) -> set[int]:

@@ -27,7 +27,7 @@ from family_sharing.selectors import beneficiary_lookup, binding_guardian_may_co
 from family_sharing.throttling import lookup_failure_release, lookup_failure_reserve
 from portal.core.errors import CONFLICT, FORBIDDEN, INVALID, REFUSED, ApplicationError
 from portal.core.time import today
-from portal.core.uploads import UploadProblem, upload_check
+from portal.core.uploads import UploadProblem, refused_when_storage_full, upload_check
 
 log = logging.getLogger(__name__)
 
@@ -174,17 +174,34 @@ def binding_request(
     )
     if not result.eligible:
         raise _refuse(result)
-    sharer, beneficiary = (
-        actor.person,
-        beneficiary_lookup(id_number=beneficiary_id_number, name=beneficiary_name),
+    beneficiary = beneficiary_lookup(id_number=beneficiary_id_number, name=beneficiary_name)
+    assert beneficiary is not None
+    return binding_request_eligible(
+        actor=actor,
+        beneficiary=beneficiary,
+        relation_code=relation_code.strip(),
+        result=result,
+        channel=channel,
     )
-    assert sharer is not None and beneficiary is not None
+
+
+def binding_request_eligible(
+    *, actor: User, beneficiary: Person, relation_code: str, result: Eligibility, channel: str
+) -> Binding:
+    """The resident's request once `result` (the eligibility of the caller paying for `beneficiary`
+    as `relation_code`) is known: refused as `_refuse` says, or created waiting for the relative's
+    consent, or for verification when a registry parent binds a child under 16 (the guardian's
+    consent). Runs inside the caller's transaction: binding_request, or a suggested relative's."""
+    if not result.eligible:
+        raise _refuse(result)
+    sharer = actor.person
+    assert sharer is not None
     guardian = result.derived is not None and result.derived.kin is Kin.CHILD and is_minor(beneficiary)
     binding = _create(
         actor=actor,
         sharer=sharer,
         beneficiary=beneficiary,
-        relation_code=relation_code.strip(),
+        relation_code=relation_code,
         result=result,
         channel=channel,
         status=S.PENDING_VERIFICATION if guardian else S.PENDING_CONSENT,
@@ -229,6 +246,9 @@ def binding_counter_create(
         result=result,
         channel=channel,
         status=S.PENDING_VERIFICATION,
+        # a child under 16 does not consent alone: the adult present does, as for a guardian on the
+        # web, so the child is asked again at 16 (family_sharing/reconsent/)
+        guardian_consent=is_minor(beneficiary),
     )
     message_send(
         person=sharer,
@@ -336,9 +356,10 @@ def binding_evidence_upload(*, actor: User, binding: Binding, file: UploadedFile
         raise ApplicationError.of(INVALID, SharingError.EVIDENCE_TOO_LARGE, field="file")
     if problem is not None:
         raise ApplicationError.of(INVALID, SharingError.EVIDENCE_TYPE, field="file")
-    return Evidence.objects.create(
-        binding=binding, file=file, content_type=content_type, size=file.size or 0, uploaded_by=actor
-    )
+    with refused_when_storage_full():  # 507 storage_full: no file kept, no row written
+        return Evidence.objects.create(
+            binding=binding, file=file, content_type=content_type, size=file.size or 0, uploaded_by=actor
+        )
 
 
 @transaction.atomic

@@ -19,7 +19,7 @@ from uuid import UUID
 from django.db import connection, transaction
 from django.utils import timezone
 
-from accounts.notifications import sms_send_many_after_commit
+from accounts.outbox import outbox_dispatch_after_commit
 from family_sharing.errors import SharingError
 from family_sharing.models import LIVE_STATUSES, BindingStatus
 
@@ -57,10 +57,10 @@ END_FOR_PERSON = Transition(
 
 # {where} is one of the constant conditions below (never user input). `locked` takes the row locks
 # in id order (as the ORM version did, so two movers never deadlock) and keeps the old status for
-# the event; the UPDATE, the events and the messages are data-modifying CTEs of the same statement.
-# The last SELECT returns the number moved (the row without a phone) and the encrypted phone of
-# every person told who has one (a primary-key probe per person told: a join would make the planner
-# hash or scan every person of the table).
+# the event; the UPDATE, the events, the messages and their SMS copies in the outbox (accounts.outbox)
+# are data-modifying CTEs of the same statement. It returns the number moved and the number of SMS
+# queued (a primary-key probe per person told finds who has a number on file: a join would make the
+# planner hash or scan every person of the table).
 _MOVE_SQL = """
 WITH locked AS (
     SELECT b.id, b.status FROM family_sharing_binding AS b
@@ -81,14 +81,14 @@ WITH locked AS (
     INSERT INTO accounts_message (person_id, subject, body, created_at, read_at)
     SELECT side.person_id, %(subject)s, %(text)s, %(now)s, NULL
       FROM moved CROSS JOIN LATERAL (VALUES (moved.sharer_id), (moved.beneficiary_id)) AS side(person_id)
-    RETURNING person_id
+    RETURNING id, person_id
+), queued AS (
+    INSERT INTO accounts_smsoutbox (message_id)
+    SELECT told.id FROM told
+     WHERE (SELECT p.phone FROM accounts_person AS p WHERE p.id = told.person_id) <> ''
+    RETURNING id
 )
-SELECT NULL::text, (SELECT count(*) FROM moved)
-UNION ALL
-SELECT phone, NULL FROM (
-    SELECT (SELECT p.phone FROM accounts_person AS p WHERE p.id = told.person_id) AS phone FROM told
-) AS sides
- WHERE phone <> ''
+SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM queued)
 """
 _BY_ID = "b.id = ANY(%(ids)s::uuid[])"
 _ACTIVE_OF_SHARERS = "b.sharer_id = ANY(%(persons)s::bigint[]) AND b.status = 'active'"
@@ -116,12 +116,10 @@ def _move(where: str, params: dict[str, list[Any]], transition: Transition) -> i
                 "text": transition.text,
             },
         )
-        rows = cursor.fetchall()
-    moved = next(int(count) for phone, count in rows if phone is None)
-    sms_send_many_after_commit(
-        phone_tokens=[phone for phone, _ in rows if phone is not None], body=transition.text
-    )
-    return moved
+        moved, queued = cursor.fetchone()
+    if queued:
+        outbox_dispatch_after_commit(ids=None)
+    return int(moved)
 
 
 @transaction.atomic

@@ -17,3 +17,4 @@ from family_sharing.contributions.tasks import (  # noqa: E402, F401
     sweep_arrears_nightly,
     sweep_arrears_region,
 )
+from family_sharing.reconsent.tasks import run_reconsent  # noqa: E402, F401

@@ -7,10 +7,9 @@ eleven simultaneous look-ups sees 11, whatever the order (a read-then-increment 
 The edges (API and pages) count every check per user and per client address besides
 (portal.core.ratelimit scope "binding_check")."""
 
-from django.core.cache import cache
-
 from accounts.models import User
 from family_sharing.errors import SharingError
+from portal.core import counters
 from portal.core.errors import THROTTLED
 from portal.core.ratelimit import RateLimited
 
@@ -24,13 +23,7 @@ def _key(user: User) -> str:
 
 def lookup_failure_reserve(user: User) -> None:
     """Counts this look-up as a failure until `lookup_failure_release`; refuses the eleventh."""
-    key = _key(user)
-    cache.add(key, 0, WINDOW_SECONDS)
-    try:
-        count = int(cache.incr(key))
-    except ValueError:  # the window expired between add and incr
-        cache.add(key, 0, WINDOW_SECONDS)
-        count = int(cache.incr(key))
+    count = counters.incr(_key(user), WINDOW_SECONDS)
     if count > LOOKUP_FAILURES_PER_HOUR:
         lookup_failure_release(user)
         raise RateLimited(THROTTLED, [SharingError.LOOKUP_THROTTLED.reason()], retry_after=WINDOW_SECONDS)
@@ -38,7 +31,4 @@ def lookup_failure_reserve(user: User) -> None:
 
 def lookup_failure_release(user: User) -> None:
     """The person was found: the reserved failure is given back."""
-    try:
-        cache.decr(_key(user))
-    except ValueError:  # expired meanwhile: nothing to give back
-        pass
+    counters.decr(_key(user))

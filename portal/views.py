@@ -22,12 +22,29 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 @require_GET
 def readyz(request: HttpRequest) -> JsonResponse:
-    """200 only when PostgreSQL and Redis both answer."""
+    """200 only when PostgreSQL and Redis both answer (API.md section 1). It also reports the SMS
+    outbox: how old the oldest undelivered notice is, and `late` past OUTBOX_LAG_ALERT_SECONDS. A late
+    outbox does not make the web unready (taking it out of the balancer would not deliver a notice):
+    it is the operator's alert (docs/runbook.md section 3)."""
     checks = {"database": _database_ok(), "redis": _redis_ok()}
     ready = all(checks.values())
-    return JsonResponse(
-        {"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503
-    )
+    body: dict[str, object] = {"status": "ok" if ready else "unavailable", "checks": checks}
+    if checks["database"]:
+        body["outbox"] = _outbox()
+    return JsonResponse(body, status=200 if ready else 503)
+
+
+def _outbox() -> dict[str, object]:
+    from django.conf import settings
+
+    from accounts.outbox_selectors import outbox_lag_seconds, outbox_pending_count
+
+    lag = outbox_lag_seconds()
+    return {
+        "pending": outbox_pending_count(),
+        "lag_seconds": round(lag),
+        "late": lag > settings.OUTBOX_LAG_ALERT_SECONDS,
+    }
 
 
 def _database_ok() -> bool:

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -56,6 +58,12 @@ def run() -> int:
         manage(env, "migrate", "--noinput", "-v", "0")
         manage(env, "load_reference_data")
         manage(env, "seed_demo")
+        # prometheus_client's multiprocess mode (portal/core/metrics.py): an empty folder per start,
+        # shared by web and worker, so /metrics adds up every process; removed on exit.
+        metrics_dir = None
+        if not env.get("PROMETHEUS_MULTIPROC_DIR"):
+            LOCAL.mkdir(exist_ok=True)
+            metrics_dir = env["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="metrics-", dir=LOCAL)
         bin_dir = Path(PY).parent
         procs = [
             subprocess.Popen(
@@ -105,6 +113,8 @@ def run() -> int:
                     p.wait(15)
                 if p.poll() is None:
                     p.kill()
+            if metrics_dir:
+                shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def test(args: list[str]) -> int:

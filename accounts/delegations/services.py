@@ -24,7 +24,7 @@ from accounts.models import Person, PersonalAccount, RelationCode, Role, User
 from accounts.notifications import message_send
 from accounts.selectors import staff_serves
 from portal.core.errors import CONFLICT, FORBIDDEN, INVALID, REFUSED, ApplicationError, Reason
-from portal.core.uploads import IMAGE_TYPES, UploadProblem, upload_check
+from portal.core.uploads import IMAGE_TYPES, UploadProblem, refused_when_storage_full, upload_check
 
 S = DelegationStatus
 
@@ -57,9 +57,10 @@ def _document(delegation: Delegation, kind: str, file: UploadedFile, allowed: se
         raise ApplicationError.of(INVALID, E.UPLOAD_TOO_LARGE, field=field)
     if problem is not None:
         raise ApplicationError.of(INVALID, E.UPLOAD_TYPE, field=field)
-    DelegationDocument.objects.create(
-        delegation=delegation, kind=kind, file=file, content_type=content_type, size=file.size or 0
-    )
+    with refused_when_storage_full():  # 507 storage_full: no file kept, no row written
+        DelegationDocument.objects.create(
+            delegation=delegation, kind=kind, file=file, content_type=content_type, size=file.size or 0
+        )
 
 
 def _principal_for(*, actor: User, name: str, card_number: str) -> Person | None:

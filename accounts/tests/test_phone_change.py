@@ -1,8 +1,11 @@
 """The number on file changes only at a bureau window (DESIGN.md section 3, decision record 0015): an
-officer of the person's region, with a reason, recorded who, when, why, old and new masked."""
+officer of the person's region, with a reason, recorded who, when, why, old and new masked; it takes
+effect when a second officer of the region approves it (maker-checker, decision record 0022)."""
 
 import pytest
 
+from accounts.change_requests.models import ChangeRequest
+from accounts.change_requests.services import request_approve
 from accounts.models import PendingRegistration, Person, PhoneChange
 from accounts.tests.factories import PersonFactory, RegionFactory, StaffFactory
 from portal.core.notify import MemorySmsSender
@@ -38,8 +41,12 @@ def test_an_officer_changes_the_number_with_a_reason_and_it_is_recorded(
             url(person), {"new_phone": "13900000002", "reason": "本人持身份证申请，原号码停用"}
         )
 
+    [filed] = ChangeRequest.objects.all()
     assert response.status_code == 302
-    assert response["Location"] == f"/admin/accounts/person/{person.pk}/change/"
+    assert response["Location"] == f"/admin/accounts/changerequest/{filed.pk}/change/"
+    assert Person.objects.get(pk=person.pk).phone == "13800000001"  # until a second officer approves
+    with django_capture_on_commit_callbacks(execute=True):
+        request_approve(checker=StaffFactory(region=staff.region), request=filed)
     person.refresh_from_db()
     assert person.phone == "13900000002"
     [change] = PhoneChange.objects.all()
@@ -60,7 +67,7 @@ def test_without_a_reason_nothing_changes(client):
     admin_login(client, staff)
     page = client.post(url(person), {"new_phone": "13900000002", "reason": " "}).content.decode()
     assert Person.objects.get(pk=person.pk).phone == "13800000001"
-    assert not PhoneChange.objects.exists()
+    assert not PhoneChange.objects.exists() and not ChangeRequest.objects.exists()
     assert 'class="errorlist' in page
 
 
@@ -95,6 +102,8 @@ def test_a_change_ends_a_registration_waiting_for_a_code_sent_to_the_old_number(
     assert response.status_code == 202
     admin_login(client, staff)
     client.post(url(person), {"new_phone": "13900000002", "reason": "原号码停用"})
+    assert PendingRegistration.objects.filter(person=person).exists()  # filed, not yet approved
+    request_approve(checker=StaffFactory(region=staff.region), request=ChangeRequest.objects.get())
     assert not PendingRegistration.objects.filter(person=person).exists()
 
 

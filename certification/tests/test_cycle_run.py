@@ -6,11 +6,11 @@ import datetime as dt
 import pytest
 from django.core.management import call_command
 
-from accounts.models import Message
+from accounts.models import Message, SmsOutbox
 from accounts.tests.factories import PersonFactory
 from certification.cycle_run import certification_cycle_run
 from certification.cycles import CycleStatus, back_pay_months, person_cycle
-from certification.models import PaymentEvent, PensionPayment, Reminder, SmsOutbox
+from certification.models import PaymentEvent, PensionPayment, Reminder
 from certification.services import certification_record
 from certification.tests.conftest import pensioner
 from portal.core.notify import MemorySmsSender
@@ -64,11 +64,11 @@ def test_each_reminder_is_sent_exactly_once_however_often_the_cycle_runs(django_
         (30, D(2026, 5, 16)),
     ]
     assert runs[D(2026, 6, 8)] == (0, 1, 0) and again == (0, 0, 0) and runs[D(2026, 6, 15)] == (0, 0, 0)
-    # each as an in-app message and one SMS, the outbox emptied
+    # each as an in-app message and one SMS, every outbox row delivered
     assert Message.objects.filter(person=person).count() == 2
     assert [phone for phone, _ in MemorySmsSender.outbox] == [person.phone, person.phone]
     assert "2026-06-15" in MemorySmsSender.outbox[0][1]
-    assert not SmsOutbox.objects.exists()
+    assert list(SmsOutbox.objects.values_list("result", flat=True)) == ["sent", "sent"]
 
 
 def test_a_late_first_run_sends_only_the_reminder_of_its_window(django_capture_on_commit_callbacks):
@@ -140,12 +140,13 @@ def test_the_command_prints_a_summary_and_refuses_a_bad_date(capsys):
     assert exit_.value.code == 1
 
 
-def test_the_daily_run_and_the_sms_drain_are_scheduled_in_beat():
+def test_the_daily_run_and_the_sms_outbox_sweep_are_scheduled_in_beat():
     from django_celery_beat.models import PeriodicTask
 
     tasks = dict(PeriodicTask.objects.values_list("task", "enabled"))
     assert tasks["certification.run_certification_cycle"] is True
-    assert tasks["certification.send_queued_sms"] is True
+    assert tasks["accounts.deliver_sms"] is True
+    assert "certification.send_queued_sms" not in tasks  # the one outbox replaced its own drain
 
 
 def test_the_task_runs_the_same_cycle_and_old_nonces_are_purged(django_capture_on_commit_callbacks):

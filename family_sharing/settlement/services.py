@@ -20,13 +20,15 @@ from django.utils import timezone
 
 from accounts.ledger import REVERSAL_PREFIX, entry_post
 from accounts.models import EntryKind, Role, User
-from accounts.notifications import message_send, sms_send_after_commit
+from accounts.notifications import message_send
+from accounts.outbox import outbox_dispatch_after_commit
 from family_sharing.settlement import sql
 from family_sharing.settlement.errors import SettlementError
 from family_sharing.settlement.models import Category, Reversal, Settlement
 from family_sharing.settlement.selectors import StoredSettlement, counter_scope, settlement_stored
 from portal.core.db import prepared_cursor
 from portal.core.errors import CONFLICT, FORBIDDEN, NOT_FOUND, REFUSED, ApplicationError
+from portal.core.metrics import settlement_counted
 from portal.core.money import fen_to_yuan_text
 from portal.core.time import now
 
@@ -92,6 +94,7 @@ def _replay(stored: StoredSettlement, request_hash: str) -> SettlementResult:
     """The first result again for the same key and body; the same key with another body is refused."""
     if stored.request_hash != request_hash:
         raise ApplicationError.of(CONFLICT, SettlementError.IDEMPOTENCY_KEY_REUSED)
+    settlement_counted("replayed")
     return SettlementResult(
         id=stored.id,
         amount_fen=stored.amount_fen,
@@ -184,14 +187,16 @@ def settlement_create(
     if missing_card:
         raise ApplicationError.of(NOT_FOUND, SettlementError.CARD_NOT_FOUND, field=missing_card)
     if refusal_codes:
+        settlement_counted("refused")
         raise ApplicationError.of(REFUSED, *[SETTLEMENT_ERRORS[code] for code in refusal_codes])
     if replayed:
         stored = StoredSettlement(
             settlement_id, stored_hash, amount, balance_after, binding_id, institution_code, created_at
         )
         return _replay(stored, request_hash)
-    if sharer_phone_token:
-        sms_send_after_commit(phone_token=sharer_phone_token, body=body)
+    if sharer_phone_token:  # the function queued the SMS copy in the outbox
+        outbox_dispatch_after_commit(ids=None)
+    settlement_counted("settled")
     return SettlementResult(
         id=settlement_id,
         amount_fen=amount,
@@ -243,4 +248,5 @@ def settlement_reverse(*, actor: User, settlement: Settlement, reason: str) -> R
             f"已于{timezone.localtime(reversal.created_at):%Y年%m月%d日 %H:%M}冲正，退回您的个人账户。"
         ),
     )
+    settlement_counted("reversed")
     return reversal

@@ -1,6 +1,6 @@
 """The settlement as one reviewed PL/pgSQL function, `family_settlement(...)`, created by migration
 family_sharing/0008_settlement_one_function (decision record 0012) and replaced by
-0009_settlement_binding_lock. A change to its text needs a new migration that carries the new text
+0009_settlement_binding_lock and 0010_settlement_sms_outbox. A change to its text needs a new migration that carries the new text
 frozen (CREATE OR REPLACE); a test compares the installed function with CREATE_SETTLE_FUNCTION.
 
 One call is one statement, so one round trip and one transaction on its own (or part of the
@@ -29,7 +29,9 @@ portal.core.db.prepared_cursor, decision record 0014). In order, it
 7. writes the new balance, the ledger entry (with balance_after), the settlement and the sharer's
    in-app message, whose text is `p_body` with the institution's name (or the bureau window) and the
    beneficiary's masked name filled in (`format`, %1$s and %2$s; the mask is portal.core.masking
-   .mask_name: the first character, then one * per further character).
+   .mask_name: the first character, then one * per further character), and, when the sharer has a
+   number on file, its SMS copy in the outbox (accounts.outbox, migration 0010): the notice is
+   queued in the same transaction as the payment, so it cannot be lost between commit and send.
 
 A refusal writes nothing and returns its reason codes; a failure in any write (a CHECK, the unique
 key) aborts the whole statement. The service keeps the rules readable (services.RULES) and maps the
@@ -84,6 +86,7 @@ DECLARE
     v_refusals text[] := ARRAY[]::text[];
     v_entry_id bigint;
     v_body text;
+    v_message_id bigint;
 BEGIN
     -- 1. a retry
     RETURN QUERY
@@ -203,7 +206,11 @@ BEGIN
     VALUES (p_id, v_binding_id, p_institution_id, p_scope, p_staff_id, p_category, p_amount,
             p_description, p_key, p_hash, v_entry_id, p_now);
     INSERT INTO accounts_message (person_id, subject, body, created_at, read_at)
-    VALUES (v_sharer_id, p_subject, v_body, p_now, NULL);
+    VALUES (v_sharer_id, p_subject, v_body, p_now, NULL)
+    RETURNING id INTO v_message_id;
+    IF v_sharer_phone <> '' THEN
+        INSERT INTO accounts_smsoutbox (message_id) VALUES (v_message_id);
+    END IF;
 
     RETURN QUERY SELECT NULL::text, ARRAY[]::text[], p_id, p_amount, v_balance - p_amount, v_binding_id,
                         v_institution_code, p_now, p_hash, false, v_sharer_phone::text, v_body;

@@ -3,6 +3,7 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from accounts.change_requests.models import ChangeRequest
 from accounts.tests.factories import ProvinceFactory, RegionFactory, ResidentFactory, StaffFactory
 from family_sharing.models import Binding, Evidence
 from family_sharing.tests.factories import person, sharer
@@ -39,18 +40,25 @@ def needs_evidence_binding(region=None):
     return binding, evidence
 
 
-def test_approving_evidence_activates_the_binding_and_records_who(client):
+def test_approving_evidence_activates_the_binding_once_a_second_officer_approves(client):
     # given evidence waiting for review in the staff member's region
-    staff = StaffFactory()
+    staff, second = StaffFactory(), StaffFactory()
     binding, evidence = needs_evidence_binding(region=staff.region)
     admin_login(client, staff)
-    # when staff approve it
+    # when staff approve it, the approval waits for a second officer (maker-checker)
     client.post("/admin/family_sharing/evidence/", {"action": "approve", "_selected_action": [evidence.pk]})
-    # then the binding is active, and the event names the staff member and the bureau channel
+    binding.refresh_from_db()
+    evidence.refresh_from_db()
+    assert (binding.status, evidence.review) == ("needs_evidence", "pending")
+    filed = ChangeRequest.objects.get(kind="evidence_approve", maker=staff)
+    # then once a second officer approves, the binding is active, and the event names the checker
+    client.logout()
+    admin_login(client, second)
+    client.post(f"/admin/accounts/changerequest/{filed.pk}/decide/", {"decision": "approve"})
     binding.refresh_from_db()
     assert binding.status == "active"
     event = binding.events.get(to_status="active")
-    assert (event.actor, event.channel, event.reasons) == (staff, "bureau", ["evidence_approved"])
+    assert (event.actor, event.channel, event.reasons) == (second, "bureau", ["evidence_approved"])
 
 
 def test_rejecting_evidence_rejects_the_binding(client):

@@ -38,6 +38,7 @@ from family_sharing.services import (
     binding_revoke,
     binding_set_limit,
 )
+from family_sharing.suggestions.views import suggestions_shown
 from portal.core.errors import ApplicationError, Reason
 from portal.core.money import fen_to_yuan_text
 from portal.core.ratelimit import RateLimited, hit
@@ -225,7 +226,11 @@ def _bindings_page(request: HttpRequest, *, error: ApplicationError | None = Non
                 "past": [card for card in mine if not card.live],
             }
         )
-    context = {"sections": sections, "error_reasons": _error_reasons(error) if error else []}
+    context = {
+        "sections": sections,
+        "suggestions": suggestions_shown(viewer=user),
+        "error_reasons": _error_reasons(error) if error else [],
+    }
     return render(request, "family/bindings.html", context, status=error.status if error else 200)
 
 

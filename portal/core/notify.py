@@ -35,7 +35,13 @@ class SmsSendError(Exception):
 
 class SmsSender(Protocol):
     def send(
-        self, phone: str, text: str, *, template: str = NOTICE, params: dict[str, str] | None = None
+        self,
+        phone: str,
+        text: str,
+        *,
+        template: str = NOTICE,
+        params: dict[str, str] | None = None,
+        key: str | None = None,
     ) -> None: ...
 
 
@@ -43,7 +49,13 @@ class ConsoleSmsSender:
     """Development sender: prints the masked number and the text (a code must reach the developer)."""
 
     def send(
-        self, phone: str, text: str, *, template: str = NOTICE, params: dict[str, str] | None = None
+        self,
+        phone: str,
+        text: str,
+        *,
+        template: str = NOTICE,
+        params: dict[str, str] | None = None,
+        key: str | None = None,
     ) -> None:
         print(f"[sms {template}] to {mask_phone(phone)}: {text}", flush=True)  # noqa: T201
 
@@ -53,7 +65,13 @@ class LoggingSmsSender:
     template name only, never the text."""
 
     def send(
-        self, phone: str, text: str, *, template: str = NOTICE, params: dict[str, str] | None = None
+        self,
+        phone: str,
+        text: str,
+        *,
+        template: str = NOTICE,
+        params: dict[str, str] | None = None,
+        key: str | None = None,
     ) -> None:
         log.info("sms %s to %s", template, mask_phone(phone))
 
@@ -64,15 +82,25 @@ class FileSmsSender:
     _lock = threading.Lock()
 
     def send(
-        self, phone: str, text: str, *, template: str = NOTICE, params: dict[str, str] | None = None
+        self,
+        phone: str,
+        text: str,
+        *,
+        template: str = NOTICE,
+        params: dict[str, str] | None = None,
+        key: str | None = None,
     ) -> None:
-        line = json.dumps(
-            {"to": phone, "text": text, "sent_at": timezone.localtime().isoformat(timespec="seconds")},
-            ensure_ascii=False,
-        )
+        record = {"to": phone, "text": text, "sent_at": timezone.localtime().isoformat(timespec="seconds")}
+        if key:
+            record["key"] = key
+        line = json.dumps(record, ensure_ascii=False)
         path = Path(settings.SMS_FILE_PATH)
         path.parent.mkdir(parents=True, exist_ok=True)
-        with self._lock, path.open("a", encoding="utf-8") as out:
+        with self._lock, path.open("a+", encoding="utf-8") as out:
+            if key:  # a gateway that honours the key: a retry of a message already sent sends nothing
+                out.seek(0)
+                if any(f'"key": "{key}"' in seen for seen in out):
+                    return
             out.write(line + "\n")
 
 
@@ -80,10 +108,21 @@ class MemorySmsSender:
     """Test sender: keeps what was sent, so tests can assert it."""
 
     outbox: list[tuple[str, str]] = []
+    keys: set[str] = set()
 
     def send(
-        self, phone: str, text: str, *, template: str = NOTICE, params: dict[str, str] | None = None
+        self,
+        phone: str,
+        text: str,
+        *,
+        template: str = NOTICE,
+        params: dict[str, str] | None = None,
+        key: str | None = None,
     ) -> None:
+        if key:  # a retry of a message already sent sends nothing, as a gateway honouring the key
+            if key in self.keys:
+                return
+            self.keys.add(key)
         self.outbox.append((phone, text))
 
 
@@ -109,7 +148,13 @@ class AliyunSmsSender:
         )
 
     def send(
-        self, phone: str, text: str, *, template: str = NOTICE, params: dict[str, str] | None = None
+        self,
+        phone: str,
+        text: str,
+        *,
+        template: str = NOTICE,
+        params: dict[str, str] | None = None,
+        key: str | None = None,
     ) -> None:
         from alibabacloud_dysmsapi20170525.models import SendSmsRequest
         from alibabacloud_tea_util.models import RuntimeOptions
@@ -124,6 +169,7 @@ class AliyunSmsSender:
             template_param=json.dumps(
                 params if params is not None else {"content": text}, ensure_ascii=False
             ),
+            out_id=key,  # the outbox row's key, echoed in the delivery receipt
         )
         try:
             response = self.client.send_sms_with_options(request, RuntimeOptions(autoretry=False))
@@ -159,8 +205,20 @@ def sms_sender() -> SmsSender:
     return _sender(BACKENDS.get(backend, backend))
 
 
-def sms_send(phone: str, text: str, *, template: str = NOTICE, params: dict[str, str] | None = None) -> None:
-    sms_sender().send(phone, text, template=template, params=params)
+def sms_send(
+    phone: str,
+    text: str,
+    *,
+    template: str = NOTICE,
+    params: dict[str, str] | None = None,
+    key: str | None = None,
+) -> None:
+    """Hands one message to the gateway now. Only the outbox's deliverer calls it (accounts.outbox);
+    everything else queues its SMS in the outbox, in its own transaction."""
+    sms_sender().send(phone, text, template=template, params=params, key=key)
+
+
+SIGNATURE = "【医保家庭共济】"  # the sign every text starts with (the operator registers it with the gateway)
 
 
 def sent_at_text(when: dt.datetime | None = None) -> str:

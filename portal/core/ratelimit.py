@@ -12,18 +12,19 @@ proxies stand in front (`TRUSTED_PROXY_COUNT` = N) is it the address the outermo
 the N-th entry from the right of `X-Forwarded-For`; a client that sends its own `X-Forwarded-For` only
 adds entries to the left of it, so a forged header never changes the address that is counted.
 
+While Redis does not answer, the counts are kept in each process's memory (portal.core.counters).
+
 Keys are stored as keyed hashes (HMAC with ID_HASH_KEY): an identity number never reaches Redis.
 """
 
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework.request import Request
 
-from portal.core import crypto
+from portal.core import counters, crypto
 from portal.core.errors import THROTTLED, ApplicationError, Reason
 
 # Defaults, overridable one by one with settings.RATE_LIMITS = {scope: {"key": (n, s), "address": (n, s)}}:
@@ -83,13 +84,7 @@ def _count(name: str, seconds: int) -> tuple[int, int]:
     window = now // seconds
     key = f"rl:{name}:{window}"
     left = seconds - now % seconds
-    for _ in range(3):
-        cache.add(key, 0, timeout=left + 1)
-        try:
-            return int(cache.incr(key)), left
-        except ValueError:  # expired between add and incr: add again
-            continue
-    return 1, left  # pragma: no cover - three expiries in a row
+    return counters.incr(key, left + 1), left
 
 
 def hit(scope: str, *, request: HttpRequest | Request, key: str | None = None) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import environ
 from django.utils.csp import CSP
 
+from portal.core.log_format import logging_config
 from portal.core.pool import check_quietly
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -39,9 +40,11 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "axes",
     "simple_history",
     "django_celery_beat",
+    "django_prometheus",
     "portal.apps.PortalConfig",
     "accounts.apps.AccountsConfig",
     "family_sharing.apps.FamilySharingConfig",
@@ -49,6 +52,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "portal.core.request_id.RequestIdMiddleware",  # first: every log line of the request carries its id
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -64,6 +69,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -89,6 +95,9 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# django-prometheus's wrapper of the same backend counts queries, their time and errors
+# (`django_db_*`); it works with the pool below and leaves prepared_cursor's statements uncounted.
+DATABASES["default"]["ENGINE"] = "django_prometheus.db.backends.postgresql"
 # Django's cursors bind parameters on the client and never prepare; portal.core.db.prepared_cursor
 # (the token look-up, the settlement function) binds on the server and prepares on first use, which
 # psycopg allows only when the connection has a threshold (decision record 0014).
@@ -107,6 +116,17 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses locked logins before any password check
     "accounts.backends.LoginBackend",  # identity number or staff username + password (+ OTP)
+]
+
+# Argon2id (argon2-cffi, Django's parameters: 100 MiB, 2 passes) first: memory-hard, and about 0.25 s of
+# CPU a sign-in here against 0.6 s for PBKDF2's 1.5 million rounds, which capped sign-ins at about 3.5 a
+# second on two cores under the load test (bench/README.md). PBKDF2 hashes still verify and are
+# rehashed with Argon2 at the next sign-in.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -132,7 +152,8 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(LOCAL_DIR / "media"))
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # FileSystemStorage that never leaves a partial file on a full disk (portal/core/uploads.py)
+    "default": {"BACKEND": "portal.core.uploads.AtomicFileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
@@ -145,9 +166,28 @@ def _celery_url(url: str) -> str:
     return "redis+socket://" + url.removeprefix("unix://") if url.startswith("unix://") else url
 
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        # an unreachable Redis fails within a second (portal.core.counters then counts in memory)
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    },
+    "fallback": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "counters"},
+}
 
 CELERY_BROKER_URL = _celery_url(REDIS_URL)
+# A publish while Redis is down fails within about a second instead of hanging the request: what was
+# being published is in the outbox, and the beat's sweep sends it once Redis is back.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.3,
+    "interval_max": 0.3,
+}
+# /readyz says `late` (and the metrics' alert fires) when the oldest undelivered SMS is older.
+OUTBOX_LAG_ALERT_SECONDS = env.int("OUTBOX_LAG_ALERT_SECONDS", default=600)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -198,6 +238,18 @@ SPECTACULAR_SETTINGS = {
 
 # django-otp
 OTP_TOTP_ISSUER = "医保家庭共济"
+
+# Passkeys as a second factor, never without the password (django-otp-webauthn; decision record 0019).
+# The relying party is the host name residents see (a domain: browsers refuse an IP address), and
+# WEBAUTHN_ORIGINS every origin the pages are served from; a passkey made for one RP ID works for no
+# other. Development: http://localhost:PORT (a secure context for browsers, unlike 127.0.0.1 here).
+OTP_WEBAUTHN_RP_NAME = "医保家庭共济"
+OTP_WEBAUTHN_RP_ID = env("WEBAUTHN_RP_ID", default="localhost")
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env.list(
+    "WEBAUTHN_ORIGINS", default=[f"http://localhost:{env('PORT', default='8000')}"]
+)
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_HELPER_CLASS = "accounts.passkeys.PasskeyHelper"
 
 # django-simple-history: a version's page is for reading; nobody reverts a person or an account
 # through it (the admin's history pages answer GET only, portal/admin_helpers.py).
@@ -301,10 +353,11 @@ CERT_CALLBACK_SECRETS = {
 }
 CERT_CALLBACK_WINDOW_SECONDS = 300
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-}
+# Logs (portal/core/log_format.py): JSON lines with a request id by default (LOG_FORMAT=plain for
+# people; local settings default to plain), personal numbers masked on every handler.
+LOG_LEVEL = env("LOG_LEVEL", default="INFO")
+LOGGING = logging_config(fmt=env("LOG_FORMAT", default="") or "json", level=LOG_LEVEL)
+
+# GET /metrics (portal/metrics_view.py): to loopback and private addresses, or to anyone with
+# `Authorization: Bearer <METRICS_TOKEN>`; empty turns the token off.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")

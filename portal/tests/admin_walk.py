@@ -67,6 +67,8 @@ def build_region_b():  # -> RegionB (unannotated: factory_boy types its instance
     from django_otp.plugins.otp_totp.models import TOTPDevice
     from knox.models import AuthToken
 
+    from accounts.change_requests.kinds import PERSON_PHONE
+    from accounts.change_requests.services import request_create
     from accounts.delegations.models import Delegation, DelegationAct, DelegationDocument
     from accounts.imports.reference import relation_codes_load
     from accounts.models import AccountEntry, Employer, PersonViewLog, RelationCode
@@ -89,6 +91,7 @@ def build_region_b():  # -> RegionB (unannotated: factory_boy types its instance
     from family_sharing.contributions.models import ArrearsCase, ArrearsCaseStep, StatusChange
     from family_sharing.models import Binding, Evidence
     from family_sharing.settlement.models import Reversal, Settlement
+    from family_sharing.suggestions.models import SuggestionListing
     from family_sharing.tests.factories import PolicyFactory, parent_edge
 
     with transaction.atomic():
@@ -170,6 +173,10 @@ def build_region_b():  # -> RegionB (unannotated: factory_boy types its instance
         size=len(PDF),
     )
     interval = IntervalSchedule.objects.create(every=1, period="days")
+    new_phone = "13987654321"  # a phone change waiting for B's second officer (maker-checker)
+    change = request_create(
+        kind=PERSON_PHONE, maker=staff, target=parent, after={"phone": new_phone}, reason="走查"
+    )
     objects: list[Model] = [
         province,
         region,
@@ -189,6 +196,7 @@ def build_region_b():  # -> RegionB (unannotated: factory_boy types its instance
         binding,
         evidence,
         edge,
+        SuggestionListing.objects.create(viewer=resident, surface="web", relatives=[parent.pk]),
         PolicyFactory(region=region),
         case,
         StatusChange.objects.create(
@@ -224,9 +232,11 @@ def build_region_b():  # -> RegionB (unannotated: factory_boy types its instance
         SolarSchedule.objects.create(event="sunrise", latitude="31.23", longitude="121.47"),
         ClockedSchedule.objects.create(clocked_time=timezone.now()),
         PeriodicTask.objects.create(name="walk", task="portal.walk", interval=interval),
+        change,
     ]
     persons = (parent, adult, child)
     secrets = [value for p in persons for value in (p.name, p.id_number, p.card_number, p.phone) if value]
+    secrets.append(new_phone)
     return RegionB(
         objects={type(obj): obj for obj in objects},
         step=step,

@@ -5,6 +5,7 @@ import datetime as dt
 
 import pytest
 
+from accounts.change_requests.models import ChangeRequest
 from accounts.models import Person, PersonViewLog, PoolingRegion, Province
 from accounts.tests.factories import PersonFactory, ProvinceFactory, RegionFactory, StaffFactory
 from accounts.tests.test_admin import admin_login
@@ -84,17 +85,24 @@ def test_a_registry_edge_cannot_name_persons_of_another_region(client, shanghai)
     def add(a: Person, b: Person):  # the raw-id fields take any id typed into them
         return client.post(
             "/admin/family_sharing/kinshipedge/add/",
-            {"kind": "parent", "a": a.pk, "b": b.pk, "parent_kind": "birth", "source": "window"},
+            {
+                "kind": "parent",
+                "a": a.pk,
+                "b": b.pk,
+                "parent_kind": "birth",
+                "source": "window",
+                "change_reason": "户口本",
+            },
         )
 
     # when they add edges naming persons of the other region
     refused = [add(far_parent, far_child), add(parent, far_child), add(far_parent, child)]
     # then none is recorded; the form says the choice is not available
     assert all(response.status_code == 200 for response in refused)
-    assert not KinshipEdge.objects.exists()
-    # while an edge between their own persons is
+    assert not KinshipEdge.objects.exists() and not ChangeRequest.objects.exists()
+    # while an edge between their own persons is filed for a second officer (maker-checker)
     assert add(parent, child).status_code == 302
-    assert KinshipEdge.objects.get().b == child
+    assert ChangeRequest.objects.get().after["b"] == child.pk
 
 
 def test_the_raw_id_look_up_lists_only_the_officers_region(client, shanghai):

@@ -52,6 +52,7 @@ PUBLIC_ROUTES: dict[str, str] = {
     r"": "the portal's home page",
     r"healthz": "liveness probe (API.md section 1)",
     r"readyz": "readiness probe (API.md section 1)",
+    r"metrics": "Prometheus scrape: loopback and private addresses or METRICS_TOKEN only, 404 to others",
     r"display/": "large-text toggle, a cookie only (适老化)",
     r"i18n/setlang/": "Django's language switch",
     r"api/v1/schema/": "the OpenAPI document (API.md: served offline)",
@@ -63,6 +64,9 @@ PUBLIC_ROUTES: dict[str, str] = {
     r"api/v1/\^\.\*\$": "the JSON 404 for any other path under /api/v1/ (a catch-all re_path)",
     r"register/.*": "the web enrolment steps",
     r"login/": "resident sign-in page",
+    r"login/passkey/": "sign-in with a passkey after the password (decision record 0019)",
+    r"passkeys/authentication/(begin|complete)/": "that step's JSON: only for the login whose password the session passed",
+    r"passkeys/jsi18n/": "the texts of django-otp-webauthn's script",
     r"logout/": "sign-out (POST): ends whatever session there is",
     r"counter/login/": "counter staff sign-in page",
 }

@@ -24,3 +24,19 @@ def test_the_admin_sign_in_is_limited_per_login_with_a_chinese_429(client):
     assert [a.status_code for a in answers] == [200, 200, 429]
     assert int(answers[-1]["Retry-After"]) > 0
     assert 'data-code="throttled"' in answers[-1].content.decode()
+
+
+@pytest.mark.django_db
+def test_with_redis_down_the_limit_still_holds_counted_in_process_memory(client, settings):
+    # given a Redis that does not answer (nothing listens on port 1); one settings override only
+    # (override_settings beside the settings fixture would leak its values into later tests)
+    settings.RATE_LIMITS = {"login": {"key": (2, 3600), "address": (100, 3600)}}
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {**settings.CACHES["default"], "LOCATION": "redis://127.0.0.1:1/0"},
+    }
+    form = {"username": "hospital-x", "password": "wrong-password-1", "otp": "123456"}
+    # when three wrong sign-ins are tried
+    answers = [client.post("/counter/login/", form) for _ in range(3)]
+    # then the page still answers (no server error) and the limit still holds
+    assert [a.status_code for a in answers] == [200, 200, 429]

@@ -14,6 +14,9 @@ from django.core.files.base import ContentFile
 from django.db import connection
 from django.db.models import Model
 
+from accounts.change_requests.kinds import PERSON_PHONE
+from accounts.change_requests.models import ChangeRequest
+from accounts.change_requests.services import request_create
 from accounts.delegations.models import Delegation, DelegationAct, DelegationDocument
 from accounts.models import AccountEntry, Message, Person, PersonalAccount, User
 from accounts.tests.factories import (
@@ -55,6 +58,7 @@ GUARDED_MODELS: tuple[type[Model], ...] = (
     PensionPayment,
     Settlement,
     Reversal,
+    ChangeRequest,
 )
 
 
@@ -254,6 +258,10 @@ def _side(label: str, code: str, address: str, names: tuple[str, str, str, str])
     hospital = InstitutionFactory(name=f"{label}市第一人民医院", region=region, kind="hospital")
     hospital_staff = _user(StaffFactory(role="hospital", institution=hospital, region=None, is_staff=False))
     officer = _user(StaffFactory(role="bureau", region=region))
+    # a phone change the officer filed for the mother, waiting for a second officer (maker-checker)
+    request_create(
+        kind=PERSON_PHONE, maker=officer, target=mother, after={"phone": f"139{code}00"}, reason="原号码停用"
+    )
     side = Side(
         label=label,
         resident=resident,

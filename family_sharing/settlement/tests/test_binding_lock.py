@@ -134,12 +134,12 @@ def _body(create_sql: str) -> str:
     return match.group(1)
 
 
-def test_the_installed_function_is_the_text_of_sql_py_and_of_migration_0009():
+def test_the_installed_function_is_the_text_of_sql_py_and_of_the_latest_migration():
     from importlib import import_module
 
-    migration = import_module(f"{migrations_package}.0009_settlement_binding_lock")
+    migration = import_module(f"{migrations_package}.0010_settlement_sms_outbox")
     with connection.cursor() as cursor:
         cursor.execute("SELECT prosrc FROM pg_proc WHERE proname = 'family_settlement'")
         (installed,) = cursor.fetchone()
     assert installed == _body(CREATE_SETTLE_FUNCTION) == _body(migration.CREATE_SETTLE_FUNCTION)
-    assert "FOR SHARE OF b" in installed
+    assert "FOR SHARE OF b" in installed and "INSERT INTO accounts_smsoutbox" in installed
