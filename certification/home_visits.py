@@ -92,7 +92,9 @@ def _request(
     HomeVisitEvent.objects.create(visit=visit, to_status=V.REQUESTED, actor=actor)
     with refused_when_storage_full():  # 507 storage_full: no file kept, the request rolled back
         for file, content_type in checked:
-            HomeVisitDocument.objects.create(visit=visit, file=file, content_type=content_type, size=file.size or 0)
+            HomeVisitDocument.objects.create(
+                visit=visit, file=file, content_type=content_type, size=file.size or 0
+            )
     return visit
 
 
